@@ -1,0 +1,211 @@
+"""The ``cryin`` command line."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cryin_flows import __version__
+from cryin_flows.errors import ConfigurationError, CryinError
+
+app = typer.Typer(help="cryin-flows: the CryinGAN interface study as jobflow workflows.", no_args_is_help=True)
+interfaces_app = typer.Typer(help="Build interface templates and random interfaces.", no_args_is_help=True)
+app.add_typer(interfaces_app, name="interfaces")
+
+# jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
+warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def friendly_errors(func):
+    """Print CryinError and validation errors as one red message and exit 1, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CryinError as exc:
+            err_console.print(f"[bold red]Error:[/] {exc}")
+            raise typer.Exit(1) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()
+            )
+            err_console.print(f"[bold red]Error:[/] invalid {exc.title}: {problems}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+    )
+
+
+def _load_system(preset: str, system_file: Path | None, lateral_lattice: tuple[float, float, float] | None):
+    from cryin_flows.interfaces.system import InterfaceSystem, get_preset
+
+    if system_file is not None:
+        if not system_file.is_file():
+            raise ConfigurationError(f"system file {system_file} does not exist")
+        try:
+            data = yaml.safe_load(system_file.read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"system file {system_file} is not valid YAML: {exc}") from None
+        system = InterfaceSystem.model_validate(data)
+    else:
+        system = get_preset(preset)
+    if lateral_lattice is not None:
+        system = system.model_copy(update={"lateral_lattice": tuple(lateral_lattice)})
+    return system
+
+
+def _print_summary(title: str, rows: dict) -> None:
+    table = Table(title=title, show_header=False)
+    table.add_column(style="bold cyan")
+    table.add_column()
+    for key, value in rows.items():
+        table.add_row(str(key), str(value))
+    console.print(table)
+
+
+PresetOpt = Annotated[str, typer.Option("--preset", help="Bundled interface system")]
+SystemOpt = Annotated[
+    Path | None, typer.Option("--system", help="YAML file with InterfaceSystem parameters")
+]
+LateralOpt = Annotated[
+    tuple[float, float, float] | None,
+    typer.Option("--lateral-lattice", help="In-plane cell a b gamma (Å, Å, deg) to strain onto"),
+]
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit")] = False,
+) -> None:
+    """cryin-flows command line."""
+    if version:
+        console.print(__version__)
+        raise typer.Exit()
+
+
+@interfaces_app.command("template")
+@friendly_errors
+def interfaces_template(
+    preset: PresetOpt = "lsc-lco",
+    system: SystemOpt = None,
+    lateral_lattice: LateralOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the template as JSON")] = None,
+) -> None:
+    """Build an interface template and print its cell, composition and strain."""
+    from cryin_flows.interfaces.template import build_interface_template
+
+    template = build_interface_template(_load_system(preset, system, lateral_lattice))
+    _print_summary("Interface template", template.summary())
+    if out is not None:
+        template.to_json_file(out)
+        console.print(f"template written to [bold]{out}[/]")
+
+
+def _parse_pairs(values: list[str] | None) -> dict[str, float]:
+    out = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ConfigurationError(f"--min-distance {item!r}: use PAIR=DIST, e.g. Cl-Cl=3.0")
+    return out
+
+
+@interfaces_app.command("generate")
+@friendly_errors
+def interfaces_generate(
+    out: Annotated[Path, typer.Option("--out", help="Output extended-XYZ file")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of structures")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random stream")] = 0,
+    exchanges: Annotated[
+        bool, typer.Option("--exchanges", help="Mutual exchanges: <=3 Sc-Co, <=3 Li-Co, <=6 Cl-O")
+    ] = False,
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="Template JSON (else built from the preset)")
+    ] = None,
+    preset: PresetOpt = "lsc-lco",
+    system: SystemOpt = None,
+    min_distance: Annotated[
+        list[str] | None, typer.Option("--min-distance", help="Override a pair, e.g. Cl-Cl=3.0")
+    ] = None,
+    thickness: Annotated[
+        tuple[float, float] | None, typer.Option("--thickness", help="Gap range LOW HIGH in Å")
+    ] = None,
+) -> None:
+    """Generate random interfaces into one extxyz file (one frame per structure)."""
+    from cryin_flows.interfaces.random_fill import (
+        PAPER_EXCHANGES,
+        RandomFillSettings,
+        RandomInterfaceGenerator,
+    )
+    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
+
+    if template_file is not None:
+        template = InterfaceTemplate.from_json_file(template_file)
+    else:
+        template = build_interface_template(_load_system(preset, system, None))
+    settings = RandomFillSettings(
+        min_distances=_parse_pairs(min_distance),
+        thickness_range=thickness,
+        exchanges=PAPER_EXCHANGES if exchanges else None,
+    )
+    generator = RandomInterfaceGenerator(template, settings)
+    with _progress() as progress:
+        task = progress.add_task("random interfaces", total=n)
+        structures = generator.generate(n, seed=seed, progress=lambda k: progress.advance(task, k))
+    structures.write_extxyz(out)
+    thick = [i["region_thickness"] for i in structures.infos]
+    closest = min(i["min_region_distance"] for i in structures.infos)
+    console.print(
+        f"{len(structures)} structures of {template.n_atoms} atoms written to [bold]{out}[/] "
+        f"(gap {min(thick):.2f}-{max(thick):.2f} Å, closest region pair {closest:.2f} Å)"
+    )
+
+
+@app.command("demo")
+@friendly_errors
+def demo(
+    n: Annotated[int, typer.Option("--n", min=1, help="Random interfaces to build")] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Seed")] = 0,
+    project_dir: Annotated[
+        Path | None, typer.Option("--project-dir", help="Project folder (default: settings)")
+    ] = None,
+) -> None:
+    """Run the study's stages that exist so far through jobflow on the configured store."""
+    from cryin_flows.flows.demo import run_demo
+    from cryin_flows.settings import get_settings
+
+    settings = get_settings(**({"project_dir": project_dir} if project_dir else {}))
+    result = run_demo(settings, n=n, seed=seed, console=err_console)
+    _print_summary("cryin demo", result.summary_rows())
+    console.print("\nRead the structures back in Python:\n")
+    console.print(result.read_back_snippet(), highlight=False, markup=False, soft_wrap=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

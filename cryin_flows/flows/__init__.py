@@ -1,0 +1,1 @@
+"""Flow makers composing the stage makers into workflows."""

@@ -1,0 +1,1 @@
+"""Pydantic output documents, one per kind of job (emmet/atomate2 style)."""

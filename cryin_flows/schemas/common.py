@@ -1,0 +1,34 @@
+"""Pieces shared by output documents."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from pydantic import BaseModel, Field
+
+_TRACKED = ("cryin-flows", "pymatgen", "numpy", "ase", "jobflow", "torch", "matgl")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide a result, for reproducibility."""
+    out = {}
+    for name in _TRACKED:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+class Stats(BaseModel):
+    """Summary statistics of one quantity over a set."""
+
+    min: float = Field(description="Smallest value")
+    mean: float = Field(description="Mean value")
+    max: float = Field(description="Largest value")
+
+    @classmethod
+    def of(cls, values) -> Stats:
+        """Stats of a non-empty sequence of numbers."""
+        values = [float(v) for v in values]
+        return cls(min=min(values), mean=sum(values) / len(values), max=max(values))
