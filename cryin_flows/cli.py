@@ -187,6 +187,33 @@ def interfaces_generate(
     )
 
 
+@interfaces_app.command("check")
+@friendly_errors
+def interfaces_check(
+    path: Annotated[Path, typer.Argument(help="Extended-XYZ file to check")],
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="Template JSON (else built from the preset)")
+    ] = None,
+    preset: PresetOpt = "lsc-lco",
+) -> None:
+    """Check that every frame of an extxyz file fits a template (count, order, lattice)."""
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
+
+    template = (
+        InterfaceTemplate.from_json_file(template_file)
+        if template_file is not None
+        else build_interface_template(_load_system(preset, None, None))
+    )
+    structures = InterfaceSet.read_extxyz(path)
+    for i in range(len(structures)):
+        template.validate_structure(structures.atoms(i), label=f"{path}, frame {i}")
+    console.print(
+        f"{len(structures)} frames of {path} fit template {template.template_hash[:16]} "
+        f"({template.system.name})"
+    )
+
+
 @app.command("demo")
 @friendly_errors
 def demo(

@@ -16,6 +16,13 @@ from pymatgen.core import Lattice, Structure
 from cryin_flows.errors import ConfigurationError, TemplateMismatchError
 
 
+def wrap_fractional(frac: np.ndarray) -> np.ndarray:
+    """Fractional coordinates wrapped into [0, 1), 1.0 itself included (``x % 1`` can give 1.0)."""
+    wrapped = np.asarray(frac, dtype=float) % 1.0
+    wrapped[wrapped >= 1.0] = 0.0
+    return wrapped
+
+
 class InterfaceSet(MSONable):
     """Structures of one system: a shared lattice and species order, per-frame coordinates.
 
@@ -117,7 +124,7 @@ class InterfaceSet(MSONable):
                 raise TemplateMismatchError(
                     f"{label}: lattice differs from frame 0 by {diff:.2e} Å"
                 )
-            coords[i] = atoms.get_scaled_positions(wrap=True) % 1.0
+            coords[i] = wrap_fractional(atoms.get_scaled_positions(wrap=False))
             infos.append({k: _plain(v) for k, v in atoms.info.items()})
         template_hash = str(infos[0].get("template_hash", ""))
         return cls(lattice, species, coords, infos, template_hash=template_hash)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Species
 
 from cryin_flows.errors import ConfigurationError, RegionFillError
-from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.interface_set import InterfaceSet, wrap_fractional
 from cryin_flows.interfaces.template import InterfaceTemplate
 
 PAPER_EXCHANGES = {"Sc-Co": 3, "Li-Co": 3, "Cl-O": 6}
@@ -379,4 +379,4 @@ class RandomInterfaceGenerator:
         cart = t.assemble(thickness, tuple(shift), region_cart)
         for _, j in swaps:
             cart[j] = placed[j] @ self.lattice
-        return self.to_frac(cart) % 1.0, -1
+        return wrap_fractional(self.to_frac(cart)), -1
