@@ -17,15 +17,19 @@ from rich.table import Table
 from cryin_flows import __version__
 from cryin_flows.errors import ConfigurationError, CryinError
 
-app = typer.Typer(help="cryin-flows: the CryinGAN interface study as jobflow workflows.", no_args_is_help=True)
-interfaces_app = typer.Typer(help="Build interface templates and random interfaces.", no_args_is_help=True)
+app = typer.Typer(
+    help="cryin-flows: the CryinGAN interface study as jobflow workflows.", no_args_is_help=True
+)
+interfaces_app = typer.Typer(
+    help="Build interface templates and random interfaces.", no_args_is_help=True
+)
 app.add_typer(interfaces_app, name="interfaces")
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def friendly_errors(func):
@@ -58,7 +62,9 @@ def _progress() -> Progress:
     )
 
 
-def _load_system(preset: str, system_file: Path | None, lateral_lattice: tuple[float, float, float] | None):
+def _load_system(
+    preset: str, system_file: Path | None, lateral_lattice: tuple[float, float, float] | None
+):
     from cryin_flows.interfaces.system import InterfaceSystem, get_preset
 
     if system_file is not None:
@@ -67,7 +73,9 @@ def _load_system(preset: str, system_file: Path | None, lateral_lattice: tuple[f
         try:
             data = yaml.safe_load(system_file.read_text())
         except yaml.YAMLError as exc:
-            raise ConfigurationError(f"system file {system_file} is not valid YAML: {exc}") from None
+            raise ConfigurationError(
+                f"system file {system_file} is not valid YAML: {exc}"
+            ) from None
         system = InterfaceSystem.model_validate(data)
     else:
         system = get_preset(preset)

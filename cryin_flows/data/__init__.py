@@ -41,7 +41,7 @@ def load_bulk(name: str) -> Structure:
     structure = Structure.from_spacegroup(rec["spacegroup"], lattice, species, coords)
     expected = rec.get("formula_units")
     if expected is not None:
-        reduced, n_fu = structure.composition.get_reduced_composition_and_factor()
+        _reduced, n_fu = structure.composition.get_reduced_composition_and_factor()
         if round(n_fu) != expected:
             raise ConfigurationError(
                 f"bundled bulk {name!r} expanded to {structure.composition.formula}, "

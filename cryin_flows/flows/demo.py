@@ -41,12 +41,14 @@ class DemoResult:
             "from cryin_flows.settings import get_settings\n\n"
             f'store = get_job_store(get_settings(project_dir="{self.project_dir}"))\n'
             f'doc = load_output("{self.interfaces_uuid}", store)  # RandomInterfacesDoc\n'
-            "structures = doc.structures  # InterfaceSet: .structure(i), .atoms(i), .write_extxyz()\n"
+            "structures = doc.structures  # InterfaceSet: .structure(i), .atoms(i)\n"
             f'template = load_output("{self.template_uuid}", store)  # InterfaceTemplate\n'
         )
 
 
-def run_demo(settings: CryinSettings, n: int = 16, seed: int = 0, console: Console | None = None) -> DemoResult:
+def run_demo(
+    settings: CryinSettings, n: int = 16, seed: int = 0, console: Console | None = None
+) -> DemoResult:
     """Build the LSC|LCO template and ``n`` random interfaces with jobflow, stored in the store."""
     console = console or Console(stderr=True)
     store = get_job_store(settings)
@@ -56,7 +58,11 @@ def run_demo(settings: CryinSettings, n: int = 16, seed: int = 0, console: Conso
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
     with console.status(f"running {len(flow.jobs)} jobs on the {describe_store(settings)}"):
         run_locally(
-            flow, store=store, create_folders=True, root_dir=settings.runs_dir, log=False,
+            flow,
+            store=store,
+            create_folders=True,
+            root_dir=settings.runs_dir,
+            log=False,
             ensure_success=True,
         )
     doc = load_output(interfaces_job.uuid, store)

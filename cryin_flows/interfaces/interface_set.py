@@ -26,6 +26,7 @@ def wrap_fractional(frac: np.ndarray) -> np.ndarray:
 class InterfaceSet(MSONable):
     """Structures of one system: a shared lattice and species order, per-frame coordinates.
 
+    Fractional coordinates are kept wrapped into [0, 1).
     Stored as one (n_frames, n_atoms, 3) array of fractional coordinates plus a metadata dict
     per frame, which is far smaller in a database than a list of pymatgen structures.
     """
@@ -40,11 +41,11 @@ class InterfaceSet(MSONable):
     ) -> None:
         self.lattice = np.asarray(lattice, dtype=float).reshape(3, 3)
         self.species = list(species)
-        coords = np.asarray(frac_coords, dtype=float)
-        self.frac_coords = coords.reshape(-1, len(self.species), 3) if coords.size else np.zeros(
-            (0, len(self.species), 3)
+        coords = np.asarray(frac_coords, dtype=float).reshape(-1, len(self.species), 3)
+        self.frac_coords = wrap_fractional(coords)
+        self.infos = (
+            list(infos) if infos is not None else [{} for _ in range(len(self.frac_coords))]
         )
-        self.infos = list(infos) if infos is not None else [{} for _ in range(len(self.frac_coords))]
         if len(self.infos) != len(self.frac_coords):
             raise ValueError(f"{len(self.infos)} infos for {len(self.frac_coords)} frames")
         self.template_hash = template_hash
@@ -71,7 +72,9 @@ class InterfaceSet(MSONable):
     def atoms(self, index: int) -> Atoms:
         """Frame ``index`` as an ASE Atoms object, with its info in ``atoms.info``."""
         atoms = Atoms(
-            symbols=self.species, scaled_positions=self.frac_coords[index], cell=self.lattice,
+            symbols=self.species,
+            scaled_positions=self.frac_coords[index],
+            cell=self.lattice,
             pbc=True,
         )
         atoms.info.update(self.infos[index])

@@ -48,8 +48,12 @@ def default_min_distances(
     out = {}
     for a, b in combinations_with_replacement(sorted(oxidation_states), 2):
         qa, qb = oxidation_states[a], oxidation_states[b]
-        factor = cation_factor if qa > 0 and qb > 0 else anion_factor if qa < 0 and qb < 0 else (
-            opposite_factor
+        factor = (
+            cation_factor
+            if qa > 0 and qb > 0
+            else anion_factor
+            if qa < 0 and qb < 0
+            else (opposite_factor)
         )
         out[_pair(a, b)] = round(max(MIN_DISTANCE_FLOOR, factor * (radii[a] + radii[b])), 3)
     return out
@@ -187,25 +191,31 @@ class RandomInterfaceGenerator:
         d2[np.arange(len(atoms)), atoms] = np.inf
         ratio = d2 / self.dmin_sq[self.kind[atoms][:, None], self.kind[None, :]]
         i, j = np.unravel_index(np.argmin(ratio), ratio.shape)
-        return int(atoms[i]), int(j), float(np.sqrt(d2[i, j])), float(self.dmin[
-            self.kind[atoms[i]], self.kind[j]
-        ])
+        return (
+            int(atoms[i]),
+            int(j),
+            float(np.sqrt(d2[i, j])),
+            float(self.dmin[self.kind[atoms[i]], self.kind[j]]),
+        )
 
     # ------------------------------------------------------------------ checks
     def _check_fixed_atoms(self, sub_frac: np.ndarray, film_frac: np.ndarray) -> None:
         """The slabs themselves must respect the minimum distances."""
         t = self.template
-        for role, frac, idx in (("substrate", sub_frac, self.sub_idx), ("film", film_frac, self.film_idx)):
+        for role, frac, idx in (
+            ("substrate", sub_frac, self.sub_idx),
+            ("film", film_frac, self.film_idx),
+        ):
             d2 = self.squared_distances(frac, frac)
             np.fill_diagonal(d2, np.inf)
             limit = self.dmin_sq[self.kind[idx][:, None], self.kind[idx][None, :]]
             bad = np.argwhere(d2 < limit - 1e-9)
             if len(bad):
                 i, j = bad[0]
+                pair = f"{t.species[idx[i]]}-{t.species[idx[j]]}"
                 raise ConfigurationError(
-                    f"the {role} slab itself has a {t.species[idx[i]]}-{t.species[idx[j]]} pair "
-                    f"at {np.sqrt(d2[i, j]):.3f} Å, below the minimum {np.sqrt(limit[i, j]):.3f} Å; "
-                    "lower that min_distance"
+                    f"the {role} slab itself has a {pair} pair at {np.sqrt(d2[i, j]):.3f} Å, "
+                    f"below the minimum {np.sqrt(limit[i, j]):.3f} Å; lower that min_distance"
                 )
 
     def _check_exchanges(self, exchanges: dict[str, int]) -> None:
@@ -243,10 +253,11 @@ class RandomInterfaceGenerator:
         )
 
     def generate_one(self, seed: int, index: int) -> tuple[np.ndarray, dict]:
-        """Fractional coordinates in [0, 1) (template order) and provenance of structure ``index``."""
+        """Fractional coordinates (template order) and provenance of structure ``index``."""
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
         failed = -1
-        for restart in range(self.settings.max_restarts + 1):
+        restarts = 0
+        for restarts in range(self.settings.max_restarts + 1):  # noqa: B007 - reported below
             thickness = float(rng.uniform(*self.thickness_range))
             shift = rng.random(2)
             swaps, drawn = self._draw_exchanges(rng) if self.settings.exchanges else ([], {})
@@ -271,14 +282,16 @@ class RandomInterfaceGenerator:
             "region_thickness": thickness,
             "shift_a": float(shift[0]),
             "shift_b": float(shift[1]),
-            "restarts": restart,
+            "restarts": restarts,
             "min_region_distance": float(np.sqrt(d2.min())),
             "template_hash": self.template.template_hash,
         }
         for key, count in drawn.items():
             a, b = key.split("-")
             info[f"exchanges_{a}_{b}"] = sum(
-                1 for i, j in swaps if self.template.species[i] == a and self.template.species[j] == b
+                1
+                for i, j in swaps
+                if self.template.species[i] == a and self.template.species[j] == b
             )
             info[f"exchanges_{a}_{b}_drawn"] = count
         return frac, info
@@ -301,7 +314,9 @@ class RandomInterfaceGenerator:
             drawn[key] = wanted
             used = {i for pair in swaps for i in pair}
             pool_r = [int(i) for i in self.region_idx if species[i] == region_el and i not in used]
-            pool_s = [int(i) for i in self.top_substrate_idx if species[i] == sub_el and i not in used]
+            pool_s = [
+                int(i) for i in self.top_substrate_idx if species[i] == sub_el and i not in used
+            ]
             for _ in range(min(wanted, len(pool_r), len(pool_s))):
                 order = rng.permutation(len(pool_s))
                 for k in order:

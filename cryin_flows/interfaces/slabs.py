@@ -166,7 +166,9 @@ def build_slab(
         if tasker2b:
             anion_planes = [i for i, p in enumerate(planes) if np.all(charges[p] < 0)]
             if not anion_planes:
-                raise SlabError(f"{cell.composition.reduced_formula}: no all-anion plane for tasker2b")
+                raise SlabError(
+                    f"{cell.composition.reduced_formula}: no all-anion plane for tasker2b"
+                )
             termination = anion_planes[0]
     if not 0 <= termination < n_per_period:
         raise SlabError(
@@ -216,7 +218,9 @@ def build_slab(
     q = np.array([oxidation_states.get(s, 0.0) for s in kinds])
     z_mid = 0.5 * (cart[:, 2].min() + cart[:, 2].max())
     dipole = float(np.sum(q * (cart[:, 2] - z_mid)) / abs(np.linalg.det(lattice_2d)))
-    heights = sorted({round(float(cart[plane_of_atom == p, 2].mean()), 6) for p in set(plane_of_atom)})
+    heights = sorted(
+        {round(float(cart[plane_of_atom == p, 2].mean()), 6) for p in set(plane_of_atom)}
+    )
     return Slab(
         lattice_2d=lattice_2d.copy(),
         species=kinds,

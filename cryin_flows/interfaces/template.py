@@ -132,7 +132,9 @@ class InterfaceTemplate(BaseModel):
         )
 
     # ---------------------------------------------------------------- checking
-    def validate_structure(self, structure: Any, label: str = "structure", tol: float = 1e-3) -> None:
+    def validate_structure(
+        self, structure: Any, label: str = "structure", tol: float = 1e-3
+    ) -> None:
         """Raise TemplateMismatchError naming the field where ``structure`` does not fit.
 
         Accepts a pymatgen ``Structure`` or an ASE ``Atoms``; checks atom count, species at
@@ -180,7 +182,9 @@ class InterfaceTemplate(BaseModel):
         except FileNotFoundError as exc:
             raise ConfigurationError(f"template file {path} does not exist") from exc
         except ValueError as exc:
-            raise ConfigurationError(f"template file {path} is not a valid template: {exc}") from exc
+            raise ConfigurationError(
+                f"template file {path} is not a valid template: {exc}"
+            ) from exc
         if template.template_hash and template.template_hash != template.compute_hash():
             raise ConfigurationError(f"template file {path}: content does not match its hash")
         return template

@@ -40,11 +40,17 @@ def resolve_backend(settings: CryinSettings) -> str:
     return "embedded"
 
 
-def embedded_job_store(store_dir: Path, docs: str = "outputs", data: str = "outputs_data") -> JobStore:
+def embedded_job_store(
+    store_dir: Path, docs: str = "outputs", data: str = "outputs_data"
+) -> JobStore:
     """A JobStore on montydb's SQLite storage in ``store_dir``; readable by other processes."""
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)
-    common = {"database_path": str(store_dir), "database_name": DEFAULT_DATABASE, "storage": "sqlite"}
+    common = {
+        "database_path": str(store_dir),
+        "database_name": DEFAULT_DATABASE,
+        "storage": "sqlite",
+    }
     return JobStore(
         MontyStore(collection_name=docs, **common),
         additional_stores={"data": MontyStore(collection_name=data, **common)},
@@ -65,8 +71,13 @@ def _uri_target(uri: str, database: str | None) -> tuple[str, str]:
     try:
         parsed = parse_uri(uri, validate=False, warn=True)
     except (InvalidURI, PyMongoConfigurationError, ValueError) as exc:
-        raise ConfigurationError(f"invalid MongoDB URI {redact_uri(uri)!r}: {type(exc).__name__}") from None
-    hosts = ",".join(f"{h}:{p}" for h, p in parsed.get("nodelist", [])) or uri.split("@")[-1].split("/")[0]
+        raise ConfigurationError(
+            f"invalid MongoDB URI {redact_uri(uri)!r}: {type(exc).__name__}"
+        ) from None
+    hosts = (
+        ",".join(f"{h}:{p}" for h, p in parsed.get("nodelist", []))
+        or uri.split("@")[-1].split("/")[0]
+    )
     return hosts, database or parsed.get("database") or DEFAULT_DATABASE
 
 
@@ -75,9 +86,7 @@ def check_mongodb(uri: str, database: str | None = None, timeout_s: float = 5.0)
     hosts, db = _uri_target(uri, database)
     timeout_ms = int(timeout_s * 1000)
     try:
-        client = MongoClient(
-            uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms
-        )
+        client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
         client[db].command("ping")
     except PyMongoError as exc:
         raise StoreConnectionError(
@@ -103,7 +112,9 @@ def mongodb_job_store(
     kwargs = {"mongoclient_kwargs": {"serverSelectionTimeoutMS": int(timeout_s * 1000)}}
     return JobStore(
         MongoURIStore(uri=uri, collection_name=docs, database=db, **kwargs),
-        additional_stores={"data": GridFSURIStore(uri=uri, collection_name=data, database=db, **kwargs)},
+        additional_stores={
+            "data": GridFSURIStore(uri=uri, collection_name=data, database=db, **kwargs)
+        },
     )
 
 
@@ -112,10 +123,14 @@ def get_job_store(settings: CryinSettings | None = None) -> JobStore:
     settings = settings or get_settings()
     backend = resolve_backend(settings)
     if backend == "embedded":
-        return embedded_job_store(settings.store_dir, settings.docs_collection, settings.data_collection)
+        return embedded_job_store(
+            settings.store_dir, settings.docs_collection, settings.data_collection
+        )
     if backend == "mongodb":
         if settings.mongodb_uri is None:
-            raise ConfigurationError("store is 'mongodb' but no mongodb_uri (CRYIN_MONGODB_URI) is set")
+            raise ConfigurationError(
+                "store is 'mongodb' but no mongodb_uri (CRYIN_MONGODB_URI) is set"
+            )
         return mongodb_job_store(
             settings.mongodb_uri.get_secret_value(),
             settings.mongodb_database,
@@ -123,9 +138,9 @@ def get_job_store(settings: CryinSettings | None = None) -> JobStore:
             settings.data_collection,
             settings.connect_timeout_s,
         )
-    from jobflow import SETTINGS as JOBFLOW_SETTINGS
+    from jobflow.settings import JobflowSettings
 
-    store = JOBFLOW_SETTINGS.JOB_STORE
+    store = JobflowSettings().JOB_STORE  # read now, so the current JOBFLOW_CONFIG_FILE counts
     if "data" not in store.additional_stores:
         raise ConfigurationError(
             f"the jobflow JobStore ({jobflow_config_file() or 'default'}) has no 'data' "

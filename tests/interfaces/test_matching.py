@@ -33,7 +33,7 @@ def test_matches_sorted_by_area(surfaces):
 
 
 def test_impossible_match_raises(surfaces):
-    with pytest.raises(MatchingError, match="no supercell match within 0.1% length"):
+    with pytest.raises(MatchingError, match=r"no supercell match within 0\.1% length"):
         find_supercell_matches(*surfaces, max_area=150, max_length_strain=0.001)
 
 

@@ -24,7 +24,7 @@ def _pair_limits(generator, atoms, cutoff):
 
 
 def test_every_structure_fits_the_template(template, batch):
-    generator, structures = batch
+    _generator, structures = batch
     assert len(structures) == 40
     for k in range(len(structures)):
         template.validate_structure(structures.structure(k), label=f"structure {k}")
@@ -44,7 +44,7 @@ def test_no_pair_below_its_minimum_distance(batch):
 
 
 def test_region_and_film_placement(template, batch):
-    generator, structures = batch
+    _generator, structures = batch
     z_lo, _ = template.region_z_bounds
     region = template.indices("region")
     film = template.indices("film")
@@ -69,7 +69,7 @@ def test_region_and_film_placement(template, batch):
 
 
 def test_same_seed_same_structures_and_independent_indices(template, batch):
-    generator, structures = batch
+    _generator, structures = batch
     again = RandomInterfaceGenerator(template).generate(5, seed=7, start=3)
     assert np.array_equal(again.frac_coords, structures.frac_coords[3:8])
     other = RandomInterfaceGenerator(template).generate(3, seed=8)
@@ -93,7 +93,9 @@ def test_exchanges_within_limits_and_real(template):
             assert 0 <= n <= info[f"exchanges_{a}_{b}_drawn"] <= most
             totals[key] += n
             # exchanged region atoms of species a sit in the top substrate plane
-            on_plane = (roles == "region") & (species == a) & np.isclose(cart[k, :, 2], z_lo, atol=1e-6)
+            on_plane = (
+                (roles == "region") & (species == a) & np.isclose(cart[k, :, 2], z_lo, atol=1e-6)
+            )
             assert on_plane.sum() == n
         d, limit, _, _ = _pair_limits(generator, structures.atoms(k), generator.dmin.max() + 0.01)
         assert np.all(d >= limit - 1e-6)
@@ -102,7 +104,7 @@ def test_exchanges_within_limits_and_real(template):
 
 def test_too_thin_region_names_the_species(template):
     settings = RandomFillSettings(thickness_range=(0.6, 0.8), max_tries_per_atom=3, max_restarts=1)
-    with pytest.raises(RegionFillError, match="could not place the region's (Cl|Sc|Li) atoms"):
+    with pytest.raises(RegionFillError, match=r"could not place the region's (Cl|Sc|Li) atoms"):
         RandomInterfaceGenerator(template, settings).generate(1, seed=0)
 
 
@@ -126,7 +128,7 @@ def test_min_distance_override_is_honoured(template):
     structures = generator.generate(5, seed=1)
     for k in range(5):
         atoms = structures.atoms(k)
-        i, j, d = neighbor_list("ijd", atoms, 3.09)
+        i, j, _d = neighbor_list("ijd", atoms, 3.09)
         sym = np.array(atoms.get_chemical_symbols())
         assert not np.any((sym[i] == "Cl") & (sym[j] == "Cl"))
 

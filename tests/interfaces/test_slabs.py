@@ -50,10 +50,14 @@ def test_lsc_100_surface_cell_is_b_by_c():
 
 
 def test_fcc_111_surface_is_hexagonal():
-    fcc = Structure(Lattice.cubic(4.0), ["Cu"] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+    fcc = Structure(
+        Lattice.cubic(4.0), ["Cu"] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    )
     cell = oriented_surface_cell(fcc, (1, 1, 1))
     a, b, gamma = lattice_2d_parameters(cell.lattice.matrix[:2, :2])
-    assert a == pytest.approx(4 / np.sqrt(2)) and b == pytest.approx(a) and gamma == pytest.approx(60)
+    assert (
+        a == pytest.approx(4 / np.sqrt(2)) and b == pytest.approx(a) and gamma == pytest.approx(60)
+    )
     assert cell.lattice.matrix[2, 2] == pytest.approx(4 / np.sqrt(3))
 
 
@@ -86,7 +90,9 @@ def test_lsc_slab_tasker_2b_removes_the_dipole():
     assert set(species[np.isclose(z, z.min())]) == {"Cl"} and np.isclose(z, z.min()).sum() == 9
     assert set(species[np.isclose(z, z.max())]) == {"Cl"} and np.isclose(z, z.max()).sum() == 9
     assert sorted({s: fixed.species.count(s) for s in set(fixed.species)}.items()) == [
-        ("Cl", 54), ("Li", 27), ("Sc", 9)
+        ("Cl", 54),
+        ("Li", 27),
+        ("Sc", 9),
     ]
 
 

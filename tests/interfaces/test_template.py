@@ -104,14 +104,14 @@ def test_json_round_trip_and_tamper_check(template, tmp_path):
 
 
 def test_unknown_preset():
-    with pytest.raises(ConfigurationError, match="unknown preset 'nope'.*lsc-lco"):
+    with pytest.raises(ConfigurationError, match=r"unknown preset 'nope'.*lsc-lco"):
         get_preset("nope")
     assert "lsc-lco" in PRESETS
 
 
 def test_strain_over_limit_is_refused():
     tight = get_preset("lsc-lco").model_copy(update={"max_length_strain": 0.02})
-    with pytest.raises(MatchingError, match="strain 2.78 % length"):
+    with pytest.raises(MatchingError, match=r"strain 2\.78 % length"):
         build_interface_template(tight)
 
 
@@ -140,7 +140,11 @@ def test_other_pair_from_yaml_with_lattice_search(tmp_path):
     comp = template.composition
     assert comp["Cl"] == template.species.count("Cl") and comp["O"] > 0
     # stoichiometric slabs + region
-    sub_li = sum(1 for s, r in zip(template.species, template.roles, strict=True) if s == "Li" and r == "substrate")
+    sub_li = sum(
+        1
+        for s, r in zip(template.species, template.roles, strict=True)
+        if s == "Li" and r == "substrate"
+    )
     assert sub_li == 2 * comp["O"]
 
 
