@@ -1,0 +1,33 @@
+# cryin-flows: `make demo` runs the main job on the embedded store, `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# the CPU build of torch first, so nothing pulls a CUDA build
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/cryin demo
+
+lint: install
+	$(BIN)/ruff check cryin_flows tests benchmarks
+	$(BIN)/ruff format --check cryin_flows tests benchmarks
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_interfaces.py
+
+clean:
+	rm -rf $(VENV) cryin_data .pytest_cache .ruff_cache
