@@ -24,6 +24,8 @@ interfaces_app = typer.Typer(
     help="Build interface templates and random interfaces.", no_args_is_help=True
 )
 app.add_typer(interfaces_app, name="interfaces")
+gan_app = typer.Typer(help="Train CryinGAN and generate structures.", no_args_is_help=True)
+app.add_typer(gan_app, name="gan")
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
@@ -219,6 +221,95 @@ def interfaces_check(
     console.print(
         f"{len(structures)} frames of {path} fit template {template.template_hash[:16]} "
         f"({template.system.name})"
+    )
+
+
+@gan_app.command("train")
+@friendly_errors
+def gan_train(
+    data: Annotated[Path, typer.Argument(help="Training structures, multi-frame extxyz")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (checkpoints, losses)")],
+    bond_weight: Annotated[
+        float, typer.Option("--lambda", help="Weight of the bond-distance critic (0 = off)")
+    ] = 0.05,
+    variant: Annotated[
+        str, typer.Option("--variant", help="cryingan | comb | max | mix")
+    ] = "cryingan",
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Total epochs")] = 100,
+    gen_int: Annotated[int, typer.Option("--gen-int", min=1, help="Batches per G step")] = 5,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size")] = 32,
+    seed: Annotated[int, typer.Option("--seed", help="Seed")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
+    checkpoint_every: Annotated[
+        int, typer.Option("--checkpoint-every", min=1, help="Epochs between checkpoints")
+    ] = 10,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt up to --epochs")
+    ] = False,
+) -> None:
+    """Train CryinGAN (WGAN-GP) on a dataset of structures sharing one cell and atom order."""
+    from cryin_flows.gan.config import GanConfig
+    from cryin_flows.gan.dataset import GanDataset
+    from cryin_flows.gan.training import LOSS_PLOT, GanTrainer
+
+    dataset = GanDataset.from_extxyz(data)
+    if resume:
+        trainer = GanTrainer.resume(dataset, out, epochs=epochs)
+    else:
+        if (out / "checkpoint.pt").exists():
+            raise ConfigurationError(f"{out} already holds a run; use --resume or another --out")
+        config = GanConfig(
+            variant=variant,
+            bond_weight=bond_weight,
+            epochs=epochs,
+            gen_interval=gen_int,
+            batch_size=batch_size,
+            seed=seed,
+            device=device,
+            checkpoint_every=checkpoint_every,
+        )
+        trainer = GanTrainer(dataset, config, out)
+    console.print(
+        f"{len(dataset)} structures of {dataset.n_atoms} atoms "
+        f"({'-'.join(dataset.species_order)}), {trainer.config.variant}, "
+        f"λ = {trainer.config.bond_weight:g}, device {trainer.device}, from epoch {trainer.epoch}"
+    )
+    with _progress() as progress:
+        task = progress.add_task("training", total=epochs, completed=trainer.epoch)
+
+        def report(row):
+            progress.update(task, advance=1, description=f"training  W {row['wasserstein']:+.4f}")
+
+        trainer.train(epochs, progress=report)
+    console.print(f"run written to [bold]{out}[/] (loss curve: {out / LOSS_PLOT})")
+
+
+@gan_app.command("generate")
+@friendly_errors
+def gan_generate(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder of `cryin gan train`")],
+    out: Annotated[Path, typer.Option("--out", help="Output extxyz")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Structures to sample")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the noise")] = 0,
+    clean: Annotated[
+        bool, typer.Option("--clean/--no-clean", help="Move apart atoms closer than 1.5 Å")
+    ] = True,
+    threshold: Annotated[float, typer.Option("--threshold", help="Close-pair threshold, Å")] = 1.5,
+) -> None:
+    """Sample structures from a trained generator, clean them up and write extxyz."""
+    from cryin_flows.gan.generate import generate_structures
+
+    with _progress() as progress:
+        task = progress.add_task("sampling", total=n)
+        result = generate_structures(
+            run_dir, n, seed, clean, threshold, progress=lambda k: progress.advance(task, k)
+        )
+    result.structures.write_extxyz(out)
+    with_close = sum(1 for c in result.close_pairs_before if c > 0)
+    console.print(
+        f"{len(result.structures)} of {n} structures written to [bold]{out}[/]; before clean-up "
+        f"{with_close} had pairs <= {threshold} Å ({sum(result.close_pairs_before)} pairs); "
+        f"{result.n_rejected} rejected"
     )
 
 

@@ -32,3 +32,24 @@ class Stats(BaseModel):
         """Stats of a non-empty sequence of numbers."""
         values = [float(v) for v in values]
         return cls(min=min(values), mean=sum(values) / len(values), max=max(values))
+
+
+class FileRef(BaseModel):
+    """A file a job wrote, by absolute path and content hash (never the content itself)."""
+
+    path: str = Field(description="Absolute path where the job wrote the file")
+    sha256: str = Field(description="Content hash, to check the file is the one recorded")
+    size_bytes: int = Field(description="File size")
+
+    @classmethod
+    def of(cls, path) -> FileRef:
+        """Reference to an existing file."""
+        import hashlib
+        from pathlib import Path
+
+        path = Path(path).resolve()
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return cls(path=str(path), sha256=digest.hexdigest(), size_bytes=path.stat().st_size)

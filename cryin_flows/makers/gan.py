@@ -1,0 +1,110 @@
+"""Makers for training CryinGAN and sampling structures from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobflow import Maker, job
+
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.gan.config import GanConfig
+from cryin_flows.gan.dataset import GanDataset
+from cryin_flows.gan.generate import generate_structures
+from cryin_flows.gan.training import CHECKPOINT, GENERATOR, LOSS_PLOT, GanTrainer
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.schemas.common import FileRef, Stats
+from cryin_flows.schemas.gan import GanGenerateDoc, GanTrainDoc
+
+
+def _dataset(data: InterfaceSet | str | Path) -> GanDataset:
+    if isinstance(data, InterfaceSet):
+        return GanDataset.from_interface_set(data, source="store")
+    return GanDataset.from_extxyz(data)
+
+
+@dataclass
+class GanTrainMaker(Maker):
+    """Train one CryinGAN model; resumes from ``run_dir`` when it holds a checkpoint.
+
+    ``run_dir`` defaults to ``gan_run`` inside the job's working directory.
+    """
+
+    name: str = "gan train"
+    config: GanConfig = field(default_factory=GanConfig)
+    run_dir: str | None = None
+
+    @job
+    def make(self, dataset: InterfaceSet | str) -> GanTrainDoc:
+        """Train on ``dataset`` (an InterfaceSet from the store, or an extxyz path)."""
+        data = _dataset(dataset)
+        run_dir = Path(self.run_dir or "gan_run").resolve()
+        if (run_dir / CHECKPOINT).exists():
+            trainer = GanTrainer.resume(data, run_dir, epochs=self.config.epochs)
+        else:
+            trainer = GanTrainer(data, self.config, run_dir)
+        start = trainer.epoch
+        rows = trainer.train()
+        final = rows[-1] if rows else {}
+        plot = run_dir / LOSS_PLOT
+        return GanTrainDoc(
+            run_dir=str(run_dir),
+            generator=FileRef.of(run_dir / GENERATOR),
+            checkpoint=FileRef.of(run_dir / CHECKPOINT),
+            loss_curve=FileRef.of(plot) if plot.exists() else None,
+            config=trainer.config,
+            epochs=trainer.epoch,
+            resumed_from_epoch=start,
+            n_train=len(data),
+            n_atoms=data.n_atoms,
+            dataset_hash=trainer.dataset_hash,
+            template_hash=data.template_hash,
+            final_losses={k: float(v) for k, v in final.items()},
+        )
+
+
+@dataclass
+class GanGenerateMaker(Maker):
+    """Sample structures from a trained model and move apart atoms closer than ``threshold``."""
+
+    name: str = "gan generate"
+    n: int = 1000
+    seed: int = 0
+    clean: bool = True
+    threshold: float = 1.5
+    max_iterations: int = 100
+
+    @job(data="structures")
+    def make(self, model: GanTrainDoc | str) -> GanGenerateDoc:
+        """``model`` is a GanTrainDoc (its generator file is checked by hash) or a run folder."""
+        if isinstance(model, GanTrainDoc):
+            generator = FileRef.of(model.generator.path)
+            if generator.sha256 != model.generator.sha256:
+                raise ConfigurationError(
+                    f"{model.generator.path} changed since training (hash mismatch)"
+                )
+            source = model.generator.path
+        else:
+            source = model
+        result = generate_structures(
+            source, self.n, self.seed, self.clean, self.threshold, self.max_iterations
+        )
+        config = result.config
+        before = result.close_pairs_before
+        return GanGenerateDoc(
+            model_hash=result.model_hash,
+            variant=config.variant,
+            bond_weight=config.bond_weight,
+            training_seed=config.seed,
+            seed=self.seed,
+            n_requested=result.n_requested,
+            n_generated=len(result.structures),
+            n_rejected=result.n_rejected,
+            rejected_fraction=result.rejected_fraction,
+            cleaned=self.clean,
+            threshold=self.threshold,
+            close_pairs_before=Stats.of(before),
+            fraction_with_close_pairs=sum(1 for c in before if c > 0) / len(before),
+            template_hash=result.structures.template_hash,
+            structures=result.structures,
+        )
