@@ -30,7 +30,7 @@ app.add_typer(gan_app, name="gan")
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 

@@ -27,6 +27,9 @@ class GanConfig(BaseModel):
     k_neighbours: int = Field(6, ge=1, description="Nearest-neighbour distances per atom")
     latent_dim: int = Field(64, ge=1, description="Size of the generator's noise vector")
     generator_channels: int = Field(128, ge=1, description="Channels after the first layer")
+    generator_body: tuple[int, int, int] = Field(
+        (256, 512, 256), description="Channels of the generator's layers after the first"
+    )
     critic_channels: tuple[int, int, int] = Field(
         (512, 512, 256), description="Channels of the per-atom convolutions of a critic"
     )

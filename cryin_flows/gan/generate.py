@@ -38,9 +38,7 @@ def load_generator(run_dir: str | Path, device: str = "cpu") -> LoadedGenerator:
         raise ConfigurationError(f"no trained generator at {path}; train first")
     blob = torch.load(path, map_location="cpu", weights_only=False)
     config = GanConfig.model_validate(blob["config"])
-    network = Generator(
-        blob["n_atoms"], config.latent_dim, config.generator_channels, config.batchnorm_eps
-    )
+    network = Generator.from_config(blob["n_atoms"], config)
     network.load_state_dict(blob["state_dict"])
     network.to(resolve_device(device)).eval()
     return LoadedGenerator(

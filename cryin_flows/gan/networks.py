@@ -2,49 +2,93 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from cryin_flows.gan.config import GanConfig
+
 
 def init_weights(module: nn.Module) -> None:
-    """Xavier-uniform weights and zero biases, as the published code."""
+    """Xavier-uniform weights and zero biases, as the published code.
+
+    Layers written here as ``nn.Linear`` but published as (transposed) convolutions carry the
+    convolution's fan sum in ``xavier_fans`` so the initial weights have the same spread.
+    """
     if isinstance(module, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
-        nn.init.xavier_uniform_(module.weight)
-        nn.init.zeros_(module.bias)
+        fans = getattr(module, "xavier_fans", None)
+        if fans is None:
+            nn.init.xavier_uniform_(module.weight)
+        else:
+            bound = math.sqrt(6.0 / fans)
+            nn.init.uniform_(module.weight, -bound, bound)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
 class Generator(nn.Module):
-    """z (B, latent) -> fractional coordinates (B, N, 3) in (0, 1)."""
+    """z (B, latent) -> fractional coordinates (B, N, 3) in (0, 1).
+
+    The published network is Linear -> ConvTranspose2d(C, 256, (1, 3)) -> 1x1 transposed
+    convolutions with BatchNorm2d. The same maps are written channel-last with ``nn.Linear``
+    (a 1x1 convolution is a per-position linear map; BatchNorm1d over all positions equals
+    BatchNorm2d), which runs about twice as fast on CPUs.
+    """
 
     def __init__(
-        self, n_atoms: int, latent_dim: int = 64, channels: int = 128, bn_eps: float = 0.8
+        self,
+        n_atoms: int,
+        latent_dim: int = 64,
+        channels: int = 128,
+        bn_eps: float = 0.8,
+        body: tuple[int, int, int] = (256, 512, 256),
     ):
         super().__init__()
         self.n_atoms, self.latent_dim, self.channels = n_atoms, latent_dim, channels
-        self.project = nn.Sequential(nn.Linear(latent_dim, channels * n_atoms), nn.ReLU(True))
-
-        def block(c_in: int, c_out: int, width: int) -> list[nn.Module]:
-            return [
-                nn.ConvTranspose2d(c_in, c_out, (1, width)),
-                nn.BatchNorm2d(c_out, eps=bn_eps),
-                nn.ReLU(True),
-            ]
-
+        c1, c2, c3 = body
+        self.c1 = c1
+        self.project = nn.Linear(latent_dim, channels * n_atoms)
+        self.expand = nn.Linear(channels, 3 * c1, bias=False)
+        self.expand.xavier_fans = 3 * (channels + c1)  # ConvTranspose2d(C, c1, (1, 3))
+        self.expand_bias = nn.Parameter(torch.zeros(c1))
         self.body = nn.Sequential(
-            *block(channels, 256, 3),
-            *block(256, 512, 1),
-            *block(512, 256, 1),
-            nn.ConvTranspose2d(256, 1, (1, 1)),
+            nn.BatchNorm1d(c1, eps=bn_eps),
+            nn.ReLU(True),
+            nn.Linear(c1, c2),
+            nn.BatchNorm1d(c2, eps=bn_eps),
+            nn.ReLU(True),
+            nn.Linear(c2, c3),
+            nn.BatchNorm1d(c3, eps=bn_eps),
+            nn.ReLU(True),
+            nn.Linear(c3, 1),
             nn.Sigmoid(),
         )
 
+    @classmethod
+    def from_config(cls, n_atoms: int, config: GanConfig) -> Generator:
+        """The generator a GanConfig describes."""
+        return cls(
+            n_atoms,
+            config.latent_dim,
+            config.generator_channels,
+            config.batchnorm_eps,
+            config.generator_body,
+        )
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.project(z).view(z.shape[0], self.channels, self.n_atoms, 1)
-        return self.body(h)[:, 0]
+        batch = z.shape[0]
+        h = torch.relu(self.project(z)).view(batch, self.channels, self.n_atoms).transpose(1, 2)
+        h = self.expand(h).view(batch, self.n_atoms, 3, self.c1) + self.expand_bias
+        return self.body(h.reshape(-1, self.c1)).view(batch, self.n_atoms, 3)
 
 
 class PointBranch(nn.Module):
-    """Shared per-atom convolutions over an input of width w, then pooling per species block."""
+    """Shared per-atom layers over an input of width w, then pooling per species block.
+
+    Published as Conv2d(1, 512, (1, w)) and 1x1 convolutions: per-atom linear maps, written
+    here with ``nn.Linear`` on (B, N, w).
+    """
 
     def __init__(
         self,
@@ -57,12 +101,14 @@ class PointBranch(nn.Module):
         if pooling not in ("avg", "max", "mix"):
             raise ValueError(f"pooling must be avg, max or mix, got {pooling!r}")
         c1, c2, c3 = channels
-        self.convs = nn.Sequential(
-            nn.Conv2d(1, c1, (1, width)),
+        first = nn.Linear(width, c1)
+        first.xavier_fans = width * (1 + c1)  # Conv2d(1, c1, (1, w))
+        self.layers = nn.Sequential(
+            first,
             nn.LeakyReLU(0.2, True),
-            nn.Conv2d(c1, c2, (1, 1)),
+            nn.Linear(c1, c2),
             nn.LeakyReLU(0.2, True),
-            nn.Conv2d(c2, c3, (1, 1)),
+            nn.Linear(c2, c3),
             nn.LeakyReLU(0.2, True),
         )
         self.block_sizes = list(block_sizes)
@@ -71,13 +117,13 @@ class PointBranch(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, w) -> pooled features (B, out_features)."""
-        h = self.convs(x[:, None])[..., 0]  # (B, C, N)
+        h = self.layers(x)  # (B, N, C)
         pooled = []
-        for block in torch.split(h, self.block_sizes, dim=2):
+        for block in torch.split(h, self.block_sizes, dim=1):
             if self.pooling in ("max", "mix"):
-                pooled.append(block.amax(dim=2))
+                pooled.append(block.amax(dim=1))
             if self.pooling in ("avg", "mix"):
-                pooled.append(block.mean(dim=2))
+                pooled.append(block.mean(dim=1))
         return torch.cat(pooled, dim=1)
 
 
