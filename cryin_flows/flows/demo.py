@@ -1,4 +1,9 @@
-"""``cryin demo``: the stages built so far, run through jobflow on the configured store."""
+"""``cryin demo``: the stages built so far, run through jobflow on the configured store.
+
+Stages now: interface template -> random interfaces -> CryinGAN training (a few epochs) ->
+generation and clean-up. Until the potential stage exists, the random interfaces stand in for
+the low-energy GAN training set.
+"""
 
 from __future__ import annotations
 
@@ -8,55 +13,69 @@ from pathlib import Path
 from jobflow import Flow, run_locally
 from rich.console import Console
 
+from cryin_flows.gan.config import GanConfig
 from cryin_flows.launchpad.stores import describe_store, get_job_store, load_output
+from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker, RandomInterfacesMaker
 from cryin_flows.settings import CryinSettings
 
 
 @dataclass
 class DemoResult:
-    """Where the demo put its results."""
+    """Where the demo put its results, and the numbers worth a glance."""
 
     store: str
     project_dir: Path
-    template_uuid: str
-    interfaces_uuid: str
-    extxyz: Path
-    n_structures: int
-    template_summary: dict
+    uuids: dict[str, str]
+    extxyz: dict[str, Path]
+    rows: dict
 
     def summary_rows(self) -> dict:
         """Rows of the closing table."""
-        rows = {"store": self.store, "template job": self.template_uuid}
-        rows["random interfaces job"] = self.interfaces_uuid
-        rows["structures"] = self.n_structures
-        rows.update({k: v for k, v in self.template_summary.items() if k != "system"})
-        rows["extxyz copy"] = str(self.extxyz)
+        rows = {"store": self.store}
+        rows.update({f"{stage} job": uuid for stage, uuid in self.uuids.items()})
+        rows.update(self.rows)
+        rows.update({f"{name} (extxyz copy)": str(path) for name, path in self.extxyz.items()})
         return rows
 
     def read_back_snippet(self) -> str:
-        """Python that loads the demo's structures from the store."""
+        """Python that loads the demo's results from the store."""
         return (
             "from cryin_flows.launchpad.stores import get_job_store, load_output\n"
             "from cryin_flows.settings import get_settings\n\n"
             f'store = get_job_store(get_settings(project_dir="{self.project_dir}"))\n'
-            f'doc = load_output("{self.interfaces_uuid}", store)  # RandomInterfacesDoc\n'
-            "structures = doc.structures  # InterfaceSet: .structure(i), .atoms(i)\n"
-            f'template = load_output("{self.template_uuid}", store)  # InterfaceTemplate\n'
+            f'template = load_output("{self.uuids["template"]}", store)  # InterfaceTemplate\n'
+            f'random = load_output("{self.uuids["random interfaces"]}", store)\n'
+            "random.structures.structure(0)  # InterfaceSet -> pymatgen Structure\n"
+            f'model = load_output("{self.uuids["gan train"]}", store)  # GanTrainDoc\n'
+            f'generated = load_output("{self.uuids["gan generate"]}", store)  # GanGenerateDoc\n'
         )
+
+
+def demo_gan_config(seed: int = 0) -> GanConfig:
+    """Paper architecture and optimiser, a few epochs: shows the stage, learns little."""
+    return GanConfig(epochs=2, batch_size=16, gen_interval=1, seed=seed, checkpoint_every=1)
 
 
 def run_demo(
     settings: CryinSettings, n: int = 16, seed: int = 0, console: Console | None = None
 ) -> DemoResult:
-    """Build the LSC|LCO template and ``n`` random interfaces with jobflow, stored in the store."""
+    """Run the demo flow on the store the settings name; return where everything went."""
     console = console or Console(stderr=True)
     store = get_job_store(settings)
     template_job = InterfaceTemplateMaker().make()
     interfaces_job = RandomInterfacesMaker(n=n, seed=seed).make(template_job.output)
-    flow = Flow([template_job, interfaces_job], name="cryin demo")
+    train_job = GanTrainMaker(config=demo_gan_config(seed)).make(interfaces_job.output.structures)
+    generate_job = GanGenerateMaker(n=n, seed=seed).make(train_job.output)
+    jobs = {
+        "template": template_job,
+        "random interfaces": interfaces_job,
+        "gan train": train_job,
+        "gan generate": generate_job,
+    }
+    flow = Flow(list(jobs.values()), name="cryin demo")
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
-    with console.status(f"running {len(flow.jobs)} jobs on the {describe_store(settings)}"):
+    with console.status(f"running {len(jobs)} jobs on the {describe_store(settings)}"):
         run_locally(
             flow,
             store=store,
@@ -65,16 +84,26 @@ def run_demo(
             log=False,
             ensure_success=True,
         )
-    doc = load_output(interfaces_job.uuid, store)
     template = load_output(template_job.uuid, store)
-    structures = doc.structures
-    extxyz = structures.write_extxyz(settings.project_dir / "demo_random_interfaces.extxyz")
+    random = load_output(interfaces_job.uuid, store)
+    model = load_output(train_job.uuid, store)
+    generated = load_output(generate_job.uuid, store)
+    out_dir = settings.project_dir
+    extxyz = {
+        "random interfaces": random.structures.write_extxyz(out_dir / "demo_random.extxyz"),
+        "generated": generated.structures.write_extxyz(out_dir / "demo_generated.extxyz"),
+    }
+    rows = {k: v for k, v in template.summary().items() if k != "system"}
+    rows["random interfaces"] = random.n_structures
+    rows["GAN epochs / final W estimate"] = (
+        f"{model.epochs} / {model.final_losses.get('wasserstein', float('nan')):+.4f}"
+    )
+    rows["generated kept / rejected"] = f"{generated.n_generated} / {generated.n_rejected}"
+    rows["close pairs per raw structure"] = f"{generated.close_pairs_before.mean:.1f}"
     return DemoResult(
         store=describe_store(settings),
         project_dir=settings.project_dir.expanduser().resolve(),
-        template_uuid=template_job.uuid,
-        interfaces_uuid=interfaces_job.uuid,
+        uuids={name: job.uuid for name, job in jobs.items()},
         extxyz=extxyz,
-        n_structures=len(structures),
-        template_summary=template.summary(),
+        rows=rows,
     )

@@ -121,4 +121,10 @@ def test_demo_runs_through_jobflow(tmp_path):
     assert result.exit_code == 0, result.output
     assert "load_output(" in result.output
     assert (tmp_path / "proj" / "store").is_dir()
-    assert len(InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_random_interfaces.extxyz")) == 3
+    assert len(InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_random.extxyz")) == 3
+    generated = InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_generated.extxyz")
+    assert (
+        len(generated) <= 3
+        and generated.species
+        == InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_random.extxyz").species
+    )
