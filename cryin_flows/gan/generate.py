@@ -13,8 +13,9 @@ from pymatgen.optimization.neighbors import find_points_in_spheres
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.gan.networks import Generator
-from cryin_flows.gan.training import GENERATOR, file_sha256, resolve_device
+from cryin_flows.gan.training import GENERATOR, resolve_device
 from cryin_flows.interfaces.interface_set import InterfaceSet, wrap_fractional
+from cryin_flows.utils import file_sha256
 
 
 @dataclass

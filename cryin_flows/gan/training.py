@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import json
 import os
 import time
@@ -43,15 +42,6 @@ LOG_FIELDS = [
     "learning_rate",
     "seconds",
 ]
-
-
-def file_sha256(path: str | Path) -> str:
-    """Content hash of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resolve_device(name: str) -> torch.device:

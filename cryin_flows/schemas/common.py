@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from cryin_flows.utils import file_sha256
 
 _TRACKED = ("cryin-flows", "pymatgen", "numpy", "ase", "jobflow", "torch", "matgl")
 
@@ -44,12 +47,5 @@ class FileRef(BaseModel):
     @classmethod
     def of(cls, path) -> FileRef:
         """Reference to an existing file."""
-        import hashlib
-        from pathlib import Path
-
         path = Path(path).resolve()
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return cls(path=str(path), sha256=digest.hexdigest(), size_bytes=path.stat().st_size)
+        return cls(path=str(path), sha256=file_sha256(path), size_bytes=path.stat().st_size)

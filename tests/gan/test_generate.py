@@ -5,7 +5,8 @@ from ase.neighborlist import neighbor_list
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.generate import count_close_pairs, generate_structures, move_apart
-from cryin_flows.gan.training import GENERATOR, GanTrainer, file_sha256
+from cryin_flows.gan.training import GENERATOR, GanTrainer
+from cryin_flows.utils import file_sha256
 
 from .conftest import small_config
 
