@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pymatgen.optimization.neighbors import find_points_in_spheres
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.gan.networks import Generator
 from cryin_flows.gan.training import GENERATOR, resolve_device
 from cryin_flows.interfaces.interface_set import InterfaceSet, wrap_fractional
+from cryin_flows.interfaces.neighbours import close_pairs, count_close_pairs
 from cryin_flows.utils import file_sha256
 
 
@@ -72,35 +72,6 @@ def sample_coordinates(
             if progress is not None:
                 progress(m)
     return np.concatenate(out) if out else np.zeros((0, len(generator.species), 3))
-
-
-def close_pairs(
-    frac: np.ndarray, lattice: np.ndarray, threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs i < j of one structure closer than ``threshold``: (i, j, vectors r_j - r_i).
-
-    Periodic images included (pymatgen's cell-list neighbour search); coincident atoms are
-    found too.
-    """
-    cart = np.ascontiguousarray(frac @ lattice)
-    i, j, images, dist = find_points_in_spheres(
-        cart, cart, float(threshold), _PBC, np.ascontiguousarray(lattice), 0.0, 1e-8
-    )
-    own = (i == j) & ~images.any(axis=1)
-    keep = ~own & (i < j) & (dist < threshold)
-    vectors = cart[j[keep]] + images[keep] @ lattice - cart[i[keep]]
-    return i[keep], j[keep], vectors
-
-
-_PBC = np.array([1, 1, 1], dtype=np.int64)
-
-
-def count_close_pairs(frac: np.ndarray, lattice: np.ndarray, threshold: float = 1.5) -> np.ndarray:
-    """Pairs closer than or at ``threshold`` Å per structure, periodic images included."""
-    return np.array(
-        [len(close_pairs(f, lattice, threshold + 1e-9)[0]) for f in np.asarray(frac, float)],
-        dtype=int,
-    )
 
 
 def move_apart(

@@ -1,0 +1,142 @@
+"""CrystalNN site fingerprints of cations coordinated by anions (Dismai-Bench, SPEC.md §6).
+
+The vector of a site has 109 values:
+
+* 61 values of the CrystalNNFingerprint "ops" preset: for each coordination number CN = 1..24
+  the CN likelihood ("wt") followed by wt x the local structure order parameter of each target
+  motif of that CN (matminer's feature order);
+* 24 values wt x (fraction of Cl among the CN neighbours), CN = 1..24;
+* 24 values wt x (fraction of O among the CN neighbours), CN = 1..24.
+
+CrystalNN runs in cation-anion mode on oxidation-state-decorated structures, so only anions
+count as neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pymatgen.analysis.local_env import CN_OPT_PARAMS, CrystalNN, LocalStructOrderParams
+from pymatgen.core import Structure
+
+MAX_CN = 24
+# Target motifs per coordination number (the "ops" preset of CrystalNNFingerprint).
+MOTIFS: dict[int, list[str]] = {
+    1: ["sgl_bd"],
+    2: ["L-shaped", "water-like", "bent 120 degrees", "bent 150 degrees", "linear"],
+    3: ["trigonal planar", "trigonal non-coplanar", "T-shaped"],
+    4: [
+        "square co-planar",
+        "tetrahedral",
+        "rectangular see-saw-like",
+        "see-saw-like",
+        "trigonal pyramidal",
+    ],
+    5: ["pentagonal planar", "square pyramidal", "trigonal bipyramidal"],
+    6: ["hexagonal planar", "octahedral", "pentagonal pyramidal"],
+    7: ["hexagonal pyramidal", "pentagonal bipyramidal"],
+    8: ["body-centered cubic", "hexagonal bipyramidal"],
+    9: ["q2", "q4", "q6"],
+    10: ["q2", "q4", "q6"],
+    11: ["q2", "q4", "q6"],
+    12: ["cuboctahedral", "q2", "q4", "q6"],
+}
+DEFAULT_ANIONS = ("Cl", "O")
+PAPER_OXIDATION_STATES = {"Li": 1, "Sc": 3, "Co": 3, "Cl": -1, "O": -2}
+
+
+def feature_labels(anions: tuple[str, ...] = DEFAULT_ANIONS) -> list[str]:
+    """Names of the fingerprint's entries, in order."""
+    labels = []
+    for cn in range(1, MAX_CN + 1):
+        labels.append(f"wt CN_{cn}")
+        labels += [f"{motif} CN_{cn}" for motif in MOTIFS.get(cn, [])]
+    for anion in anions:
+        labels += [f"{anion} fraction CN_{cn}" for cn in range(1, MAX_CN + 1)]
+    return labels
+
+
+@dataclass
+class SiteFingerprint:
+    """One site's fingerprint and its most likely motif."""
+
+    vector: np.ndarray
+    cn: int  # coordination number with the highest likelihood
+    motif: str  # its motif with the highest order parameter (or "CN k" when it has none)
+    anion_counts: dict[str, int]  # anions of each kind in that most likely shell
+
+
+class SiteFingerprinter:
+    """Computes SiteFingerprints with CrystalNN (cation-anion mode) and order parameters."""
+
+    def __init__(
+        self,
+        oxidation_states: dict[str, float] | None = None,
+        anions: tuple[str, ...] = DEFAULT_ANIONS,
+    ):
+        self.oxidation_states = dict(oxidation_states or PAPER_OXIDATION_STATES)
+        self.anions = tuple(anions)
+        self.cnn = CrystalNN(cation_anion=True)
+        self.ops: dict[tuple[int, str], LocalStructOrderParams] = {}
+        for cn, motifs in MOTIFS.items():
+            for motif in motifs:
+                op_type, params = motif, None
+                if motif in CN_OPT_PARAMS.get(cn, {}):
+                    spec = CN_OPT_PARAMS[cn][motif]
+                    op_type = spec[0]
+                    params = spec[1] if len(spec) > 1 else None
+                self.ops[(cn, motif)] = LocalStructOrderParams([op_type], parameters=[params])
+        self.labels = feature_labels(self.anions)
+
+    @property
+    def size(self) -> int:
+        """Length of the vector."""
+        return len(self.labels)
+
+    def decorate(self, structure: Structure) -> Structure:
+        """A copy with the oxidation states CrystalNN's cation-anion mode needs."""
+        decorated = structure.copy()
+        decorated.remove_oxidation_states()
+        decorated.add_oxidation_state_by_element(self.oxidation_states)
+        return decorated
+
+    def site(self, structure: Structure, index: int) -> SiteFingerprint:
+        """Fingerprint of site ``index`` of an oxidation-state-decorated structure."""
+        data = self.cnn.get_nn_data(structure, index)
+        ops_part, chem = [], {a: np.zeros(MAX_CN) for a in self.anions}
+        best_cn, best_wt = 0, -1.0
+        raw: dict[int, list[float]] = {}
+        for cn in range(1, MAX_CN + 1):
+            wt = float(data.cn_weights.get(cn, 0.0))
+            ops_part.append(wt)
+            neighbours = [d["site"] for d in data.cn_nninfo.get(cn, [])] if wt else []
+            raw[cn] = [
+                self._order_parameter(structure, index, cn, motif, neighbours) if wt else 0.0
+                for motif in MOTIFS.get(cn, [])
+            ]
+            ops_part += [wt * value for value in raw[cn]]
+            if wt:
+                symbols = [n.specie.symbol for n in neighbours]
+                for anion in self.anions:
+                    chem[anion][cn - 1] = wt * symbols.count(anion) / cn
+                if wt > best_wt:
+                    best_cn, best_wt = cn, wt
+        vector = np.array(ops_part + [v for a in self.anions for v in chem[a]])
+        if best_cn == 0:
+            return SiteFingerprint(vector, 0, "CN 0", dict.fromkeys(self.anions, 0))
+        shell = [d["site"].specie.symbol for d in data.cn_nninfo[best_cn]]
+        motifs = MOTIFS.get(best_cn, [])
+        motif = motifs[int(np.argmax(raw[best_cn]))] if motifs else f"CN {best_cn}"
+        counts = {a: shell.count(a) for a in self.anions}
+        return SiteFingerprint(vector, best_cn, motif, counts)
+
+    def _order_parameter(
+        self, structure: Structure, index: int, cn: int, motif: str, neighbours: list
+    ) -> float:
+        if not neighbours:
+            return 0.0
+        value = self.ops[(cn, motif)].get_order_parameters(
+            [structure[index], *neighbours], 0, indices_neighs=list(range(1, len(neighbours) + 1))
+        )[0]
+        return float(value or 0.0)

@@ -1,0 +1,1 @@
+"""Reference calculators, training frames, M3GNet training, batched relaxation, energies."""

@@ -1,0 +1,85 @@
+"""Output document of an evaluation: every metric with its bootstrap interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from cryin_flows.analysis.statistics import Interval
+from cryin_flows.schemas.common import package_versions
+
+
+class FingerprintDistance(BaseModel):
+    """Average-fingerprint distance of a dataset to the reference."""
+
+    euclidean: Interval = Field(description="Euclidean distance (0 = identical)")
+    cosine: Interval = Field(description="Cosine similarity (1 = identical)")
+    n_sites: int = Field(description="Sites of the dataset behind it")
+
+
+class MotifRow(BaseModel):
+    """Share of sites whose most likely motif (with its number of O neighbours) is ``label``."""
+
+    label: str = Field(description="Motif and number of O neighbours, e.g. 'octahedral (2 O)'")
+    element: str = Field(description="Cation")
+    fractions: dict[str, Interval] = Field(description="Per dataset")
+
+
+class BondCounts(BaseModel):
+    """Mean number of O and Cl neighbours per cation (most likely shell)."""
+
+    Cl: Interval = Field(description="Cl neighbours per site")
+    O: Interval = Field(description="O neighbours per site")  # noqa: E741 - the element
+
+
+class RdfCurve(BaseModel):
+    """A partial RDF per dataset with its 95 % band."""
+
+    pair: str = Field(description="Centre-neighbour elements, e.g. 'Sc-O'")
+    r: list[float] = Field(description="Bin centres, Å")
+    curves: dict[str, dict[str, list[float]]] = Field(description="dataset -> g, low, high")
+
+
+class EnergySummary(BaseModel):
+    """Interface-energy distribution of a dataset."""
+
+    mean: float = Field(description="Mean γ̃, J/m²")
+    fraction_below_0: Interval = Field(description="Share with γ̃ <= 0")
+    fraction_below_minus_0_2: Interval = Field(description="Share with γ̃ <= -0.2 J/m²")
+    histogram_edges: list[float] = Field(description="Bin edges, J/m²")
+    histogram_counts: list[int] = Field(description="Structures per bin")
+
+
+class DatasetSummary(BaseModel):
+    """Sizes, failures, close pairs and energies of one dataset."""
+
+    n_structures: int = Field(description="Structures evaluated")
+    n_requested: int = Field(description="Structures generated before clean-up/relaxation")
+    failed_percent: float = Field(description="Lost in clean-up or relaxation, % of requested")
+    sites_per_element: dict[str, int] = Field(description="Sites fingerprinted")
+    close_pairs_mean: float = Field(description="Pairs <= threshold per structure")
+    fraction_with_close_pairs: float = Field(description="Share of structures with any")
+    energy: EnergySummary | None = Field(None, description="When energies are known")
+    content_hash: str = Field(description="sha256 of coordinates, lattice, species")
+
+
+class EvaluationDoc(BaseModel):
+    """Generated vs reference structures (SPEC.md §6)."""
+
+    task_label: str = Field("evaluation", description="What kind of job made this")
+    reference: str = Field(description="Name of the reference (training) dataset")
+    datasets: dict[str, DatasetSummary] = Field(description="Per dataset")
+    fingerprint_distances: dict[str, dict[str, FingerprintDistance]] = Field(
+        description="dataset -> element (or 'all') -> distances to the reference"
+    )
+    motifs: dict[str, list[MotifRow]] = Field(description="element -> motif rows")
+    bond_counts: dict[str, dict[str, BondCounts]] = Field(description="element -> dataset")
+    rdfs: list[RdfCurve] = Field(description="Partial RDFs of region atoms")
+    settings: Any = Field(description="EvaluationSettings used")
+    region_z: tuple[float, float] | None = Field(description="Interface region z window, Å")
+    area: float = Field(description="Interface area, Å²")
+    e_ref: float | None = Field(description="eV/atom used for γ̃ (None: energies given)")
+    template_hash: str = Field("", description="Template the datasets fit")
+    cache_hits: int = Field(0, description="Structures whose fingerprints came from the cache")
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
