@@ -313,6 +313,86 @@ def gan_generate(
     )
 
 
+@app.command("evaluate")
+@friendly_errors
+def evaluate_command(
+    reference: Annotated[Path, typer.Option("--reference", help="Training structures (extxyz)")],
+    generated: Annotated[Path, typer.Option("--generated", help="Generated structures")],
+    out: Annotated[Path, typer.Option("--out", help="Report folder")],
+    high_energy: Annotated[
+        Path | None, typer.Option("--high-energy", help="High-energy structures to compare too")
+    ] = None,
+    random_set: Annotated[
+        Path | None, typer.Option("--random", help="Randomly generated structures to compare too")
+    ] = None,
+    sites: Annotated[str, typer.Option("--sites", help="region | all")] = "region",
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="Template JSON (else the preset)")
+    ] = None,
+    preset: PresetOpt = "lsc-lco",
+    e_ref: Annotated[
+        float | None, typer.Option("--e-ref", help="eV/atom for γ̃ (default: lowest at -0.4)")
+    ] = None,
+    requested: Annotated[
+        int | None, typer.Option("--generated-requested", help="Structures sampled before losses")
+    ] = None,
+    resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples")] = 1000,
+    workers: Annotated[int, typer.Option("--workers", help="Processes (default: all cores)")] = 0,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help="Fingerprint cache (default OUT/.fingerprints)")
+    ] = None,
+    gan_run: Annotated[
+        Path | None, typer.Option("--gan-run", help="Add this GAN run's loss curve to the report")
+    ] = None,
+) -> None:
+    """Compare generated (and other) structures with the training set; write a report."""
+    from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
+    from cryin_flows.analysis.report import write_report
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
+
+    template = (
+        InterfaceTemplate.from_json_file(template_file)
+        if template_file is not None
+        else build_interface_template(_load_system(preset, None, None))
+    )
+    paths = {"training": reference, "generated": generated}
+    if random_set is not None:
+        paths["random"] = random_set
+    if high_energy is not None:
+        paths["high energy"] = high_energy
+    datasets = {name: InterfaceSet.read_extxyz(path) for name, path in paths.items()}
+    for name, structures in datasets.items():
+        template.validate_structure(structures.atoms(0), label=f"{paths[name]} ({name}), frame 0")
+    settings = EvaluationSettings(
+        sites=sites, e_ref=e_ref, n_resamples=resamples, **({"workers": workers} if workers else {})
+    )
+    with _progress() as progress:
+        tasks = {
+            name: progress.add_task(f"fingerprints: {name}", total=len(s))
+            for name, s in datasets.items()
+        }
+        doc, _ = evaluate(
+            datasets,
+            "training",
+            template.area,
+            template.region_z_bounds,
+            settings,
+            requested={"generated": requested} if requested else None,
+            cache_dir=cache or out / ".fingerprints",
+            template_hash=template.template_hash,
+            progress=lambda name, done, total: progress.update(tasks[name], completed=done),
+        )
+    extra = {}
+    if gan_run is not None and (gan_run / "losses.png").exists():
+        extra["GAN losses"] = gan_run / "losses.png"
+    report = write_report(doc, out, extra)
+    for name, per_element in doc.fingerprint_distances.items():
+        line = ", ".join(f"{el} {d.euclidean.value:.4f}" for el, d in per_element.items())
+        console.print(f"{name}: fingerprint distance to training: {line}")
+    console.print(f"report: [bold]{report}[/] (metrics.json and PNGs beside it)")
+
+
 @app.command("demo")
 @friendly_errors
 def demo(

@@ -354,40 +354,65 @@ def _energy_edges(data: dict[str, DatasetData], width: float) -> np.ndarray:
     return np.arange(lo, hi + width / 2, width)
 
 
+def partial_rdf(
+    structures: InterfaceSet,
+    pair: tuple[str, str],
+    region: tuple[float, float] | None = None,
+    r_max: float = 8.0,
+    bin_width: float = 0.05,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """g_AB(r) with centres A inside the z window ``region`` (anywhere if None), B anywhere.
+
+    Normalised by the mean density of B in the cell. Returns (r, g, low, high), the band being
+    the 95 % pivotal bootstrap interval over structures.
+    """
+    a, b = pair
+    edges = np.arange(0.0, r_max + bin_width / 2, bin_width)
+    r = 0.5 * (edges[1:] + edges[:-1])
+    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    species = np.array(structures.species)
+    density = (species == b).sum() / abs(np.linalg.det(structures.lattice))
+    hist = np.zeros((len(structures), len(r)))
+    n_centres = np.zeros(len(structures))
+    cart_z = structures.cart_coords()[:, :, 2]
+    for k in range(len(structures)):
+        mask = species == a
+        if region is not None:
+            mask &= (cart_z[k] > region[0]) & (cart_z[k] < region[1])
+        centres = np.flatnonzero(mask)
+        n_centres[k] = len(centres)
+        if len(centres):
+            _, j, dist = pair_distances(
+                structures.frac_coords[k], structures.lattice, centres, r_max
+            )
+            hist[k] = np.histogram(dist[species[j] == b], edges)[0]
+
+    def g(idx):
+        return hist[idx].sum(0) / max(n_centres[idx].sum(), 1) / (density * shell)
+
+    value, low, high = bootstrap(g, (len(structures),), n_resamples, seed)
+    return r, value, low, high
+
+
 def _rdf(
     data: dict[str, DatasetData],
     pair: tuple[str, str],
     region: tuple[float, float] | None,
     settings: EvaluationSettings,
 ) -> RdfCurve:
-    """Partial RDF g_AB(r): centres A in the region (or anywhere), neighbours B anywhere."""
-    a, b = pair
-    edges = np.arange(0.0, settings.rdf_r_max + settings.rdf_bin / 2, settings.rdf_bin)
-    centres_r = 0.5 * (edges[1:] + edges[:-1])
-    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     curves = {}
+    r = np.zeros(0)
     for name, d in data.items():
-        s = d.structures
-        species = np.array(s.species)
-        volume = abs(np.linalg.det(s.lattice))
-        density = (species == b).sum() / volume
-        hist = np.zeros((len(s), len(centres_r)))
-        n_centres = np.zeros(len(s))
-        cart_z = s.cart_coords()[:, :, 2]
-        for k in range(len(s)):
-            mask = species == a
-            if settings.sites == "region" and region is not None:
-                mask &= (cart_z[k] > region[0]) & (cart_z[k] < region[1])
-            centres = np.flatnonzero(mask)
-            n_centres[k] = len(centres)
-            if not len(centres):
-                continue
-            _, j, dist = pair_distances(s.frac_coords[k], s.lattice, centres, settings.rdf_r_max)
-            hist[k] = np.histogram(dist[species[j] == b], edges)[0]
-
-        def g(idx, h=hist, n=n_centres, rho=density):
-            return h[idx].sum(0) / max(n[idx].sum(), 1) / (rho * shell)
-
-        value, low, high = bootstrap(g, (len(s),), settings.n_resamples, settings.seed)
+        r, value, low, high = partial_rdf(
+            d.structures,
+            pair,
+            region if settings.sites == "region" else None,
+            settings.rdf_r_max,
+            settings.rdf_bin,
+            settings.n_resamples,
+            settings.seed,
+        )
         curves[name] = {"g": value.tolist(), "low": low.tolist(), "high": high.tolist()}
-    return RdfCurve(pair=f"{a}-{b}", r=centres_r.tolist(), curves=curves)
+    return RdfCurve(pair=f"{pair[0]}-{pair[1]}", r=r.tolist(), curves=curves)

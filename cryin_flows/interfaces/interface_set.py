@@ -128,7 +128,12 @@ class InterfaceSet(MSONable):
                     f"{label}: lattice differs from frame 0 by {diff:.2e} Å"
                 )
             coords[i] = wrap_fractional(atoms.get_scaled_positions(wrap=False))
-            infos.append({k: _plain(v) for k, v in atoms.info.items()})
+            info = {k: _plain(v) for k, v in atoms.info.items()}
+            if atoms.calc is not None:  # ASE reads "energy" etc. into a calculator
+                for key in ("energy", "free_energy"):
+                    if key in atoms.calc.results:
+                        info.setdefault(key, float(atoms.calc.results[key]))
+            infos.append(info)
         template_hash = str(infos[0].get("template_hash", ""))
         return cls(lattice, species, coords, infos, template_hash=template_hash)
 

@@ -82,4 +82,5 @@ class EvaluationDoc(BaseModel):
     e_ref: float | None = Field(description="eV/atom used for γ̃ (None: energies given)")
     template_hash: str = Field("", description="Template the datasets fit")
     cache_hits: int = Field(0, description="Structures whose fingerprints came from the cache")
+    report: str | None = Field(None, description="Path of report.html, when one was written")
     versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")

@@ -1,0 +1,56 @@
+"""Maker comparing generated structures with the training set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobflow import Maker, job
+
+from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
+from cryin_flows.analysis.report import write_report
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.schemas.evaluation import EvaluationDoc
+
+
+@dataclass
+class EvaluateMaker(Maker):
+    """Fingerprints, motifs, RDFs and energies of datasets vs a reference; writes a report.
+
+    The report (``report.html``, PNGs, ``metrics.json``) goes to ``report_dir`` (default
+    ``report`` in the job's folder); fingerprints are cached in ``cache_dir`` when given.
+    """
+
+    name: str = "evaluate"
+    settings: EvaluationSettings = field(default_factory=EvaluationSettings)
+    reference_name: str = "training"
+    report_dir: str | None = None
+    cache_dir: str | None = None
+
+    @job
+    def make(
+        self,
+        template: InterfaceTemplate,
+        reference: InterfaceSet,
+        datasets: dict[str, InterfaceSet],
+        requested: dict[str, int] | None = None,
+    ) -> EvaluationDoc:
+        """Compare each of ``datasets`` with ``reference`` (all must fit ``template``)."""
+        all_sets = {self.reference_name: reference, **datasets}
+        for name, structures in all_sets.items():
+            for i in range(min(len(structures), 1)):
+                template.validate_structure(structures.atoms(i), label=f"dataset {name!r}")
+        doc, _ = evaluate(
+            all_sets,
+            self.reference_name,
+            template.area,
+            template.region_z_bounds,
+            self.settings,
+            requested=requested,
+            cache_dir=self.cache_dir,
+            template_hash=template.template_hash,
+        )
+        report = write_report(doc, Path(self.report_dir or "report").resolve())
+        doc.report = str(report)
+        return doc
