@@ -16,6 +16,7 @@ from cryin_flows.analysis.sites import (
     FingerprintCache,
     StructureSites,
     fingerprint_dataset,
+    in_region,
 )
 from cryin_flows.analysis.statistics import Interval, bootstrap, cosine, euclidean, interval
 from cryin_flows.analysis.statistics import structure_means as _means
@@ -380,7 +381,7 @@ def partial_rdf(
     for k in range(len(structures)):
         mask = species == a
         if region is not None:
-            mask &= (cart_z[k] > region[0]) & (cart_z[k] < region[1])
+            mask &= in_region(cart_z[k], region)
         centres = np.flatnonzero(mask)
         n_centres[k] = len(centres)
         if len(centres):

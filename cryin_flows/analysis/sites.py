@@ -16,6 +16,13 @@ from cryin_flows.analysis.fingerprints import SiteFingerprinter
 from cryin_flows.interfaces.interface_set import InterfaceSet
 
 CATIONS = ("Li", "Sc", "Co")
+PLANE_MARGIN = 0.1  # Å: atoms this close to the window's edges belong to the slab planes there
+
+
+def in_region(z: np.ndarray, region: tuple[float, float]) -> np.ndarray:
+    """Mask of heights strictly inside the region window, slab planes at its edges excluded."""
+    lo, hi = region
+    return (z > lo + PLANE_MARGIN) & (z < hi - PLANE_MARGIN)
 
 
 def select_sites(
@@ -33,8 +40,7 @@ def select_sites(
         raise ValueError(f"sites must be 'region' or 'all', got {mode!r}")
     if region_z is None:
         raise ValueError("sites='region' needs the region's z bounds")
-    lo, hi = region_z
-    return np.flatnonzero(is_cation & (cart_z > lo) & (cart_z < hi))
+    return np.flatnonzero(is_cation & in_region(cart_z, region_z))
 
 
 @dataclass

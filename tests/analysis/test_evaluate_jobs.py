@@ -1,0 +1,79 @@
+import json
+
+from jobflow import run_locally
+from typer.testing import CliRunner
+
+from cryin_flows.analysis.evaluate import EvaluationSettings
+from cryin_flows.cli import app
+from cryin_flows.launchpad.stores import get_job_store, load_output
+from cryin_flows.makers.evaluation import EvaluateMaker
+from cryin_flows.schemas.evaluation import EvaluationDoc
+from cryin_flows.settings import get_settings
+
+
+def test_evaluate_maker_stores_a_queryable_document(
+    template, interface_sets, shared_cache, tmp_path
+):
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    maker = EvaluateMaker(
+        settings=EvaluationSettings(n_resamples=30, workers=1),
+        report_dir=str(tmp_path / "rep"),
+        cache_dir=str(shared_cache),
+    )
+    job = maker.make(
+        template, interface_sets["training"], {"generated": interface_sets["generated"]}
+    )
+    run_locally(job, store=store, log=False, ensure_success=True)
+    doc = load_output(job.uuid, store)
+    assert isinstance(doc, EvaluationDoc)
+    assert doc.template_hash == template.template_hash
+    assert (tmp_path / "rep" / "report.html").exists() and doc.report.endswith("report.html")
+    store.connect()
+    found = store.query_one({"output.reference": "training"}, properties=["uuid"])
+    assert found["uuid"] == job.uuid
+
+
+def test_cli_evaluate(interface_sets, shared_cache, tmp_path):
+    train = interface_sets["training"].write_extxyz(tmp_path / "train.extxyz")
+    gen = interface_sets["generated"].write_extxyz(tmp_path / "gen.extxyz")
+    out = tmp_path / "report"
+    args = [
+        "evaluate",
+        "--reference",
+        str(train),
+        "--generated",
+        str(gen),
+        "--out",
+        str(out),
+        "--resamples",
+        "30",
+        "--workers",
+        "1",
+        "--generated-requested",
+        "6",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["datasets"]["generated"]["failed_percent"] > 0
+    assert (out / "report.html").exists() and (out / "rdf_Sc-O.png").exists()
+    assert "fingerprint distance to training" in result.output
+
+
+def test_cli_evaluate_refuses_another_template(interface_sets, tmp_path):
+    train = interface_sets["training"].write_extxyz(tmp_path / "train.extxyz")
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "--reference",
+            str(train),
+            "--generated",
+            str(train),
+            "--out",
+            str(tmp_path / "r"),
+            "--preset",
+            "lsc-lco-paper-cell",
+        ],
+    )
+    assert result.exit_code == 1 and "lattice vector" in result.output
