@@ -1,8 +1,8 @@
 """``cryin demo``: the stages built so far, run through jobflow on the configured store.
 
 Stages now: interface template -> random interfaces -> CryinGAN training (a few epochs) ->
-generation and clean-up. Until the potential stage exists, the random interfaces stand in for
-the low-energy GAN training set.
+generation and clean-up -> evaluation report. Until the potential stage exists, the random
+interfaces stand in for the low-energy GAN training set.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from pathlib import Path
 from jobflow import Flow, run_locally
 from rich.console import Console
 
+from cryin_flows.analysis.evaluate import EvaluationSettings
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.launchpad.stores import describe_store, get_job_store, load_output
+from cryin_flows.makers.evaluation import EvaluateMaker
 from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker, RandomInterfacesMaker
 from cryin_flows.settings import CryinSettings
@@ -49,6 +51,7 @@ class DemoResult:
             "random.structures.structure(0)  # InterfaceSet -> pymatgen Structure\n"
             f'model = load_output("{self.uuids["gan train"]}", store)  # GanTrainDoc\n'
             f'generated = load_output("{self.uuids["gan generate"]}", store)  # GanGenerateDoc\n'
+            f'evaluation = load_output("{self.uuids["evaluate"]}", store)  # EvaluationDoc\n'
         )
 
 
@@ -67,11 +70,23 @@ def run_demo(
     interfaces_job = RandomInterfacesMaker(n=n, seed=seed).make(template_job.output)
     train_job = GanTrainMaker(config=demo_gan_config(seed)).make(interfaces_job.output.structures)
     generate_job = GanGenerateMaker(n=n, seed=seed).make(train_job.output)
+    report_dir = settings.project_dir.expanduser().resolve() / "demo_report"
+    evaluate_job = EvaluateMaker(
+        settings=EvaluationSettings(n_resamples=200, seed=seed),
+        report_dir=str(report_dir),
+        cache_dir=str(settings.project_dir.expanduser().resolve() / "fingerprints"),
+    ).make(
+        template_job.output,
+        interfaces_job.output.structures,
+        {"generated": generate_job.output.structures},
+        requested={"generated": n},
+    )
     jobs = {
         "template": template_job,
         "random interfaces": interfaces_job,
         "gan train": train_job,
         "gan generate": generate_job,
+        "evaluate": evaluate_job,
     }
     flow = Flow(list(jobs.values()), name="cryin demo")
     settings.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -88,6 +103,7 @@ def run_demo(
     random = load_output(interfaces_job.uuid, store)
     model = load_output(train_job.uuid, store)
     generated = load_output(generate_job.uuid, store)
+    evaluation = load_output(evaluate_job.uuid, store)
     out_dir = settings.project_dir
     extxyz = {
         "random interfaces": random.structures.write_extxyz(out_dir / "demo_random.extxyz"),
@@ -100,6 +116,10 @@ def run_demo(
     )
     rows["generated kept / rejected"] = f"{generated.n_generated} / {generated.n_rejected}"
     rows["close pairs per raw structure"] = f"{generated.close_pairs_before.mean:.1f}"
+    distance = evaluation.fingerprint_distances["generated"].get("all")
+    if distance is not None:
+        rows["fingerprint distance generated-training"] = str(distance.euclidean)
+    rows["report"] = evaluation.report
     return DemoResult(
         store=describe_store(settings),
         project_dir=settings.project_dir.expanduser().resolve(),

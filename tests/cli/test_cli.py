@@ -122,6 +122,7 @@ def test_demo_runs_through_jobflow(tmp_path):
     assert "load_output(" in result.output
     assert (tmp_path / "proj" / "store").is_dir()
     assert len(InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_random.extxyz")) == 3
+    assert (tmp_path / "proj" / "demo_report" / "report.html").exists()
     generated = InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_generated.extxyz")
     assert (
         len(generated) <= 3
