@@ -1,0 +1,49 @@
+"""Reference calculators by name: the offline universal potential CHGNet, or any ASE calculator."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from ase.calculators.calculator import Calculator
+
+from cryin_flows.errors import ConfigurationError
+
+DEFAULT_REFERENCE = "chgnet"
+
+
+@cache
+def _chgnet_model():
+    from chgnet.model import CHGNet
+
+    return CHGNet.load(verbose=False)
+
+
+def get_calculator(name: str = DEFAULT_REFERENCE, **kwargs) -> Calculator:
+    """An ASE calculator.
+
+    ``"chgnet"``: CHGNet with the weights shipped in the package (runs offline; the model is
+    loaded once per process). ``"package.module:ClassName"``: that ASE calculator class,
+    instantiated with ``kwargs``. VASP labels come from the VASP makers, not from here.
+    """
+    if name == "chgnet":
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        return CHGNetCalculator(
+            model=_chgnet_model(), use_device=kwargs.pop("device", "cpu"), **kwargs
+        )
+    if name == "vasp":
+        raise ConfigurationError(
+            "VASP reference labels come from the VASP makers (DFT+U relaxations), not from an "
+            "ASE calculator; use 'chgnet' or 'module:Class' here"
+        )
+    module_name, sep, class_name = name.partition(":")
+    if not sep or not module_name or not class_name:
+        raise ConfigurationError(
+            f"unknown reference calculator {name!r}: use 'chgnet' or 'package.module:ClassName'"
+        )
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"cannot import calculator {name!r}: {exc}") from None
+    return cls(**kwargs)
