@@ -393,6 +393,50 @@ def evaluate_command(
     console.print(f"report: [bold]{report}[/] (metrics.json and PNGs beside it)")
 
 
+@app.command("energy")
+@friendly_errors
+def energy_command(
+    structures_file: Annotated[Path, typer.Argument(help="Relaxed structures with energies")],
+    e_ref: Annotated[
+        float | None, typer.Option("--e-ref", help="eV/atom (default: lowest at -0.4 J/m²)")
+    ] = None,
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="Template JSON (else the preset)")
+    ] = None,
+    preset: PresetOpt = "lsc-lco",
+    training_set: Annotated[
+        Path | None, typer.Option("--training-set", help="Write the γ̃ <= max frames here")
+    ] = None,
+    max_gamma: Annotated[float, typer.Option("--max", help="Low-energy cut, J/m²")] = 0.0,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many")] = None,
+) -> None:
+    """Normalised interface energies; optionally the low-energy GAN training set."""
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
+    from cryin_flows.potentials.interface_energy import (
+        annotate_interface_energies,
+        low_energy_subset,
+    )
+
+    template = (
+        InterfaceTemplate.from_json_file(template_file)
+        if template_file is not None
+        else build_interface_template(_load_system(preset, None, None))
+    )
+    structures = InterfaceSet.read_extxyz(structures_file)
+    template.validate_structure(structures.atoms(0), label=f"{structures_file}, frame 0")
+    gamma, used = annotate_interface_energies(structures, template.area, e_ref)
+    console.print(
+        f"{len(gamma)} structures, e_ref = {used:.5f} eV/atom, A = {template.area:.2f} Å²: "
+        f"γ̃ from {gamma.min():.3f} to {gamma.max():.3f} J/m², "
+        f"{(gamma <= 0).mean():.1%} <= 0, {(gamma <= -0.2).mean():.1%} <= -0.2"
+    )
+    if training_set is not None:
+        subset = low_energy_subset(structures, gamma, max_gamma, limit)
+        subset.write_extxyz(training_set)
+        console.print(f"{len(subset)} structures with γ̃ <= {max_gamma} written to {training_set}")
+
+
 @app.command("demo")
 @friendly_errors
 def demo(

@@ -21,3 +21,57 @@ def e_ref_for_lowest(
     """The e_ref (eV/atom) that puts the lowest of ``total_energies`` at γ̃ = ``lowest``."""
     e_min = float(np.min(total_energies))
     return (e_min - lowest * area / EV_PER_A2_IN_J_PER_M2) / n_atoms
+
+
+def annotate_interface_energies(
+    structures,
+    area: float,
+    e_ref: float | None = None,
+    lowest: float = LOWEST_GAMMA,
+) -> tuple[np.ndarray, float]:
+    """γ̃ of every frame of an InterfaceSet (from info['energy'], eV), written to its info.
+
+    ``e_ref`` None applies the rule that puts the lowest structure at ``lowest``. Returns
+    (γ̃ per frame, e_ref used).
+    """
+    from cryin_flows.errors import ConfigurationError
+
+    missing = [i for i, info in enumerate(structures.infos) if "energy" not in info]
+    if missing:
+        raise ConfigurationError(
+            f"frame {missing[0]} has no energy ({len(missing)} of {len(structures)} frames); "
+            "relax the structures with a potential first"
+        )
+    total = np.array([float(info["energy"]) for info in structures.infos])
+    n_atoms = len(structures.species)
+    if e_ref is None:
+        e_ref = e_ref_for_lowest(total, n_atoms, area, lowest)
+    gamma = interface_energy(total, n_atoms, e_ref, area)
+    for info, value in zip(structures.infos, gamma, strict=True):
+        info["interface_energy"] = float(value)
+        info["e_ref"] = float(e_ref)
+    return gamma, float(e_ref)
+
+
+def low_energy_subset(
+    structures, gamma: np.ndarray, max_gamma: float = 0.0, limit: int | None = None
+):
+    """Frames with γ̃ <= ``max_gamma`` (lowest first, at most ``limit``): the GAN training set.
+
+    Frames marked ``converged = False`` are left out.
+    """
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+
+    keep = [
+        i
+        for i in np.argsort(gamma, kind="stable")
+        if gamma[i] <= max_gamma and structures.infos[i].get("converged", True) is not False
+    ]
+    keep = keep[:limit] if limit is not None else keep
+    return InterfaceSet(
+        structures.lattice,
+        structures.species,
+        structures.frac_coords[keep],
+        [dict(structures.infos[i]) for i in keep],
+        structures.template_hash,
+    )

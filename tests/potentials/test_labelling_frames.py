@@ -1,0 +1,139 @@
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.io import read
+from monty.json import MontyDecoder, jsanitize
+
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.potentials.calculators import get_calculator
+from cryin_flows.potentials.frames import (
+    ase_stress_to_gpa,
+    frames_hash,
+    harvest,
+    harvest_indices,
+    split_labels,
+    vasp_stress_to_gpa,
+    write_frames,
+)
+from cryin_flows.potentials.interface_energy import interface_energy
+from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory, relax_two_stage
+
+LJ = "ase.calculators.lj:LennardJones"
+
+
+def rattled_licl(seed=0):
+    atoms = bulk("LiCl", "rocksalt", a=5.14, cubic=True)
+    atoms.rattle(0.15, seed=seed)
+    return atoms
+
+
+def test_harvest_indices_follow_the_paper():
+    assert harvest_indices(1) == [0]
+    assert harvest_indices(4) == [3]  # shorter than 5 steps: the final only
+    assert harvest_indices(5) == [4]
+    assert harvest_indices(30) == [4, 14, 24, 29]
+    assert harvest_indices(25) == [4, 14, 24]  # the final is step 25 already
+
+
+def test_stress_units():
+    assert ase_stress_to_gpa(1.0) == pytest.approx(160.21766208)
+    # VASP kbar are compressive positive; matgl's GPa compressive negative
+    assert vasp_stress_to_gpa([10.0, -5.0]).tolist() == pytest.approx([-1.0, 0.5])
+
+
+def test_interface_energy_hand_calculation():
+    """The paper's constants: 264 atoms, A = 207.80 Å², e_ref = -4.78 eV/atom."""
+    total = -1262.5
+    expected = (total - 264 * -4.78) / 207.80 * 16.0218
+    assert interface_energy(total, 264, -4.78, 207.80) == pytest.approx(expected)
+    assert expected == pytest.approx(-0.0447, abs=1e-4)
+
+
+def test_two_stage_relaxation_records_every_step():
+    calc = get_calculator(LJ, sigma=2.2, epsilon=0.05, rc=6.0)
+    atoms = rattled_licl()
+    traj = relax_two_stage(atoms, calc, [0, 1], LabelSettings(stage1_steps=4), label="lj-0")
+    stage1 = np.flatnonzero(traj.stage == 1)
+    assert len(stage1) == 5  # the start + 4 region-only steps
+    # stage 1 moved only the region atoms
+    moved = np.abs(traj.positions[stage1[-1]] - traj.positions[0]).max(axis=1) > 1e-9
+    assert set(np.flatnonzero(moved)) <= {0, 1} and moved.any()
+    assert traj.converged and np.abs(traj.forces[-1]).max() < 0.1
+    assert traj.forces.shape == traj.positions.shape and traj.stresses.shape == (len(traj), 6)
+    back = MontyDecoder().process_decoded(jsanitize(traj, strict=True))
+    assert isinstance(back, RelaxationTrajectory) and np.allclose(back.forces, traj.forces)
+
+
+def test_chgnet_reference_runs_offline():
+    traj = relax_two_stage(
+        rattled_licl(1),
+        get_calculator("chgnet"),
+        [0, 1],
+        LabelSettings(stage1_steps=2, stage2_max_steps=40),
+    )
+    assert traj.energies[-1] < traj.energies[0]
+    assert traj.energies[-1] / 8 == pytest.approx(-4.0, abs=1.0)  # LiCl, eV/atom
+
+
+def test_frames_and_split_by_relaxation(tmp_path):
+    calc = get_calculator(LJ, sigma=2.2, epsilon=0.05, rc=6.0)
+    trajectories = [
+        relax_two_stage(rattled_licl(i), calc, [0, 1], LabelSettings(stage1_steps=2), f"r{i}")
+        for i in range(10)
+    ]
+    frames = [f for t in trajectories for f in harvest(t)]
+    assert all(f.info["stage"] == 2 for f in frames)
+    split = split_labels([t.label for t in trajectories], seed=3)
+    assert [len(split[k]) for k in ("train", "val", "test")] == [8, 1, 1]
+    sides = {label: name for name, labels in split.items() for label in labels}
+    assert len(sides) == 10  # every relaxation on exactly one side
+    paths = {}
+    for name in ("train", "val", "test"):
+        part = [f for f in frames if sides[f.info["trajectory"]] == name]
+        paths[name] = write_frames(part, tmp_path / f"{name}.extxyz")
+    for name, path in paths.items():
+        labels = {a.info["trajectory"] for a in read(path, index=":")}
+        assert labels <= set(split[name])
+    assert split_labels([t.label for t in trajectories], seed=3) == split
+    assert frames_hash(frames) != frames_hash(frames[1:])
+
+
+def test_bad_inputs_are_named(tmp_path):
+    with pytest.raises(ConfigurationError, match="use 'chgnet' or"):
+        get_calculator("nonsense")
+    with pytest.raises(ConfigurationError, match="cannot import calculator"):
+        get_calculator("ase.calculators.nothere:Nope")
+    with pytest.raises(ConfigurationError, match="VASP reference labels"):
+        get_calculator("vasp")
+    atoms = rattled_licl()
+    with pytest.raises(ConfigurationError, match="frame 0 has no forces"):
+        write_frames([atoms], tmp_path / "x.extxyz")
+    with pytest.raises(ConfigurationError, match="sum to 1"):
+        split_labels(["a", "b"], (0.5, 0.2, 0.2))
+
+
+def test_low_energy_training_set_from_the_cli(template, tmp_path):
+    from typer.testing import CliRunner
+
+    from cryin_flows.cli import app
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+
+    structures = RandomInterfaceGenerator(template).generate(6, seed=2)
+    energies = [-1265.0, -1262.0, -1261.0, -1259.0, -1258.0, -1255.0]
+    for info, e in zip(structures.infos, energies, strict=True):
+        info["energy"] = e
+    structures.infos[1]["converged"] = False
+    path = structures.write_extxyz(tmp_path / "relaxed.extxyz")
+    out = tmp_path / "train.extxyz"
+    result = CliRunner().invoke(app, ["energy", str(path), "--training-set", str(out)])
+    assert result.exit_code == 0, result.output
+    chosen = InterfaceSet.read_extxyz(out)
+    gamma = [info["interface_energy"] for info in chosen.infos]
+    assert gamma[0] == pytest.approx(-0.4)  # the rule puts the lowest at -0.4 J/m²
+    assert all(g <= 0 for g in gamma) and gamma == sorted(gamma)
+    assert all(info.get("converged", True) for info in chosen.infos)  # unconverged dropped
+    expected = interface_energy(np.array(energies), 264, chosen.infos[0]["e_ref"], template.area)
+    assert len(chosen) == int((expected <= 0).sum()) - 1
+    bad = CliRunner().invoke(app, ["energy", str(tmp_path / "missing.extxyz")])
+    assert bad.exit_code == 1 and "does not exist" in bad.output
