@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from jobflow import Maker, job
 
@@ -11,6 +10,7 @@ from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
 from cryin_flows.analysis.report import write_report
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.makers.common import job_folder
 from cryin_flows.schemas.evaluation import EvaluationDoc
 
 
@@ -51,6 +51,6 @@ class EvaluateMaker(Maker):
             cache_dir=self.cache_dir,
             template_hash=template.template_hash,
         )
-        report = write_report(doc, Path(self.report_dir or "report").resolve())
+        report = write_report(doc, job_folder(self.report_dir, "report"))
         doc.report = str(report)
         return doc

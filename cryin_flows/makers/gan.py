@@ -13,6 +13,7 @@ from cryin_flows.gan.dataset import GanDataset
 from cryin_flows.gan.generate import generate_structures
 from cryin_flows.gan.training import CHECKPOINT, GENERATOR, LOSS_PLOT, GanTrainer
 from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.makers.common import job_folder
 from cryin_flows.schemas.common import FileRef, Stats
 from cryin_flows.schemas.gan import GanGenerateDoc, GanTrainDoc
 
@@ -27,7 +28,7 @@ def _dataset(data: InterfaceSet | str | Path) -> GanDataset:
 class GanTrainMaker(Maker):
     """Train one CryinGAN model; resumes from ``run_dir`` when it holds a checkpoint.
 
-    ``run_dir`` defaults to ``gan_run`` inside the job's working directory.
+    ``run_dir`` defaults to ``gan_run_<job uuid>`` inside the job's working directory.
     """
 
     name: str = "gan train"
@@ -38,7 +39,7 @@ class GanTrainMaker(Maker):
     def make(self, dataset: InterfaceSet | str) -> GanTrainDoc:
         """Train on ``dataset`` (an InterfaceSet from the store, or an extxyz path)."""
         data = _dataset(dataset)
-        run_dir = Path(self.run_dir or "gan_run").resolve()
+        run_dir = job_folder(self.run_dir, "gan_run")
         if (run_dir / CHECKPOINT).exists():
             trainer = GanTrainer.resume(data, run_dir, epochs=self.config.epochs)
         else:

