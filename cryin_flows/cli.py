@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 import yaml
 from pydantic import ValidationError
@@ -26,6 +27,8 @@ interfaces_app = typer.Typer(
 app.add_typer(interfaces_app, name="interfaces")
 gan_app = typer.Typer(help="Train CryinGAN and generate structures.", no_args_is_help=True)
 app.add_typer(gan_app, name="gan")
+potential_app = typer.Typer(help="Train and check M3GNet potentials.", no_args_is_help=True)
+app.add_typer(potential_app, name="potential")
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
@@ -84,6 +87,15 @@ def _load_system(
     if lateral_lattice is not None:
         system = system.model_copy(update={"lateral_lattice": tuple(lateral_lattice)})
     return system
+
+
+def _template(template_file: Path | None, preset: str, system_file: Path | None = None):
+    """The template from a JSON file, else built from a system file or preset."""
+    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
+
+    if template_file is not None:
+        return InterfaceTemplate.from_json_file(template_file)
+    return build_interface_template(_load_system(preset, system_file, None))
 
 
 def _print_summary(title: str, rows: dict) -> None:
@@ -173,12 +185,8 @@ def interfaces_generate(
         RandomFillSettings,
         RandomInterfaceGenerator,
     )
-    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
 
-    if template_file is not None:
-        template = InterfaceTemplate.from_json_file(template_file)
-    else:
-        template = build_interface_template(_load_system(preset, system, None))
+    template = _template(template_file, preset, system)
     settings = RandomFillSettings(
         min_distances=_parse_pairs(min_distance),
         thickness_range=thickness,
@@ -208,13 +216,8 @@ def interfaces_check(
 ) -> None:
     """Check that every frame of an extxyz file fits a template (count, order, lattice)."""
     from cryin_flows.interfaces.interface_set import InterfaceSet
-    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
 
-    template = (
-        InterfaceTemplate.from_json_file(template_file)
-        if template_file is not None
-        else build_interface_template(_load_system(preset, None, None))
-    )
+    template = _template(template_file, preset)
     structures = InterfaceSet.read_extxyz(path)
     for i in range(len(structures)):
         template.validate_structure(structures.atoms(i), label=f"{path}, frame {i}")
@@ -349,13 +352,8 @@ def evaluate_command(
     from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
     from cryin_flows.analysis.report import write_report
     from cryin_flows.interfaces.interface_set import InterfaceSet
-    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
 
-    template = (
-        InterfaceTemplate.from_json_file(template_file)
-        if template_file is not None
-        else build_interface_template(_load_system(preset, None, None))
-    )
+    template = _template(template_file, preset)
     paths = {"training": reference, "generated": generated}
     if random_set is not None:
         paths["random"] = random_set
@@ -393,6 +391,135 @@ def evaluate_command(
     console.print(f"report: [bold]{report}[/] (metrics.json and PNGs beside it)")
 
 
+@app.command("label")
+@friendly_errors
+def label_command(
+    structures_file: Annotated[Path, typer.Argument(help="Random interfaces (extxyz)")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for trajectories and frames")],
+    reference: Annotated[
+        str, typer.Option("--reference", help="chgnet, or an ASE calculator 'module:Class'")
+    ] = "chgnet",
+    stage1_steps: Annotated[int, typer.Option("--stage1-steps", help="Region-only steps")] = 50,
+    fmax: Annotated[float, typer.Option("--fmax", help="Stage-2 force threshold, eV/Å")] = 0.1,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stage-2 step limit")] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Split seed")] = 0,
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="Template JSON (else the preset)")
+    ] = None,
+    preset: PresetOpt = "lsc-lco",
+) -> None:
+    """Two-stage reference relaxations; trajectories and train/val/test frames into OUT."""
+    from monty.serialization import dumpfn
+
+    from cryin_flows.analysis.sites import in_region
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.potentials.calculators import get_calculator
+    from cryin_flows.potentials.frames import harvest, split_labels, write_frames
+    from cryin_flows.potentials.labelling import LabelSettings, relax_two_stage
+
+    template = _template(template_file, preset)
+    structures = InterfaceSet.read_extxyz(structures_file)
+    template.validate_structure(structures.atoms(0), label=f"{structures_file}, frame 0")
+    calculator = get_calculator(reference)
+    settings = LabelSettings(
+        stage1_steps=stage1_steps, stage2_fmax=fmax, stage2_max_steps=max_steps
+    )
+    trajectories = []
+    with _progress() as progress:
+        task = progress.add_task("reference relaxations", total=len(structures))
+        for i in range(len(structures)):
+            atoms = structures.atoms(i)
+            region = np.flatnonzero(in_region(atoms.positions[:, 2], template.region_z_bounds))
+            trajectories.append(
+                relax_two_stage(atoms, calculator, region, settings, f"{i}", reference)
+            )
+            progress.advance(task)
+    out.mkdir(parents=True, exist_ok=True)
+    dumpfn(trajectories, out / "trajectories.json.gz")
+    by_label = {t.label: harvest(t) for t in trajectories}
+    split = split_labels(list(by_label), seed=seed)
+    for name, labels in split.items():
+        frames = [f for label in labels for f in by_label[label]]
+        if frames:
+            write_frames(frames, out / f"{name}.extxyz")
+    converged = sum(t.converged for t in trajectories)
+    console.print(
+        f"{len(trajectories)} relaxations ({converged} converged), "
+        f"{sum(len(v) for v in by_label.values())} frames split "
+        f"{', '.join(f'{k} {len(v)}' for k, v in split.items())} relaxations, in {out}"
+    )
+
+
+@potential_app.command("train")
+@friendly_errors
+def potential_train(
+    frames_dir: Annotated[Path, typer.Argument(help="Folder with train/val/test.extxyz")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder")],
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate")] = 1e-3,
+    batch: Annotated[int, typer.Option("--batch", help="Batch size")] = 4,
+    epochs: Annotated[int, typer.Option("--epochs", help="Epoch limit")] = 1000,
+    patience: Annotated[int, typer.Option("--patience", help="Early-stopping patience")] = 50,
+    seed: Annotated[int, typer.Option("--seed", help="Seed")] = 0,
+) -> None:
+    """Train an M3GNet potential from scratch; MAEs per split and a parity plot."""
+    from cryin_flows.potentials.m3gnet import M3GNetSettings, train_m3gnet
+
+    settings = M3GNetSettings(
+        learning_rate=lr, batch_size=batch, max_epochs=epochs, patience=patience, seed=seed
+    )
+    with err_console.status("training M3GNet"):
+        summary = train_m3gnet(frames_dir, out, settings)
+    for split, m in summary["metrics"].items():
+        console.print(
+            f"{split:5s}: {m['energy_mae_mev_atom']:.2f} meV/atom, "
+            f"{m['force_mae_mev_a']:.1f} meV/Å, {m['stress_mae_gpa']:.4f} GPa "
+            f"({m['n_frames']} frames)"
+        )
+    console.print(
+        f"potential: [bold]{summary['potential_dir']}[/], parity plot {summary['parity_plot']}"
+    )
+
+
+@app.command("relax")
+@friendly_errors
+def relax_command(
+    structures_file: Annotated[Path, typer.Argument(help="Structures to relax (extxyz)")],
+    potential: Annotated[Path, typer.Option("--potential", help="Saved potential folder")],
+    out: Annotated[Path, typer.Option("--out", help="Relaxed structures (extxyz)")],
+    fmax: Annotated[float, typer.Option("--fmax", help="Force threshold, eV/Å")] = 0.05,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Step limit")] = 1000,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Structures per call")] = 16,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda")] = "cpu",
+) -> None:
+    """Batched fixed-cell FIRE relaxation; resumable (OUT.jsonl), per-structure CSV beside OUT."""
+    import csv
+
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.potentials.m3gnet import load_potential
+    from cryin_flows.potentials.relax import RelaxSettings, relax_batch
+
+    structures = InterfaceSet.read_extxyz(structures_file)
+    settings = RelaxSettings(fmax=fmax, max_steps=max_steps, batch_size=batch_size, device=device)
+    pot = load_potential(potential)
+    with _progress() as progress:
+        task = progress.add_task("relaxing", total=len(structures))
+        relaxed, records = relax_batch(
+            structures,
+            pot,
+            settings,
+            results_path=out.with_suffix(".jsonl"),
+            progress=lambda k: progress.advance(task, k),
+        )
+    relaxed.write_extxyz(out)
+    csv_path = out.with_suffix(".csv")
+    with open(csv_path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    converged = sum(r["converged"] for r in records)
+    console.print(f"{converged} of {len(records)} converged; {out}, per structure {csv_path}")
+
+
 @app.command("energy")
 @friendly_errors
 def energy_command(
@@ -412,17 +539,12 @@ def energy_command(
 ) -> None:
     """Normalised interface energies; optionally the low-energy GAN training set."""
     from cryin_flows.interfaces.interface_set import InterfaceSet
-    from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
     from cryin_flows.potentials.interface_energy import (
         annotate_interface_energies,
         low_energy_subset,
     )
 
-    template = (
-        InterfaceTemplate.from_json_file(template_file)
-        if template_file is not None
-        else build_interface_template(_load_system(preset, None, None))
-    )
+    template = _template(template_file, preset)
     structures = InterfaceSet.read_extxyz(structures_file)
     template.validate_structure(structures.atoms(0), label=f"{structures_file}, frame 0")
     gamma, used = annotate_interface_energies(structures, template.area, e_ref)

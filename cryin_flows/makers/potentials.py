@@ -9,15 +9,23 @@ import numpy as np
 from jobflow import Flow, Maker, job
 
 from cryin_flows.analysis.sites import in_region
+from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
 from cryin_flows.potentials.calculators import DEFAULT_REFERENCE, get_calculator
 from cryin_flows.potentials.frames import harvest, split_labels, write_frames
+from cryin_flows.potentials.interface_energy import annotate_interface_energies, low_energy_subset
 from cryin_flows.potentials.labelling import LabelSettings, relax_two_stage
-from cryin_flows.potentials.m3gnet import POTENTIAL_FILES, M3GNetSettings, train_m3gnet
-from cryin_flows.schemas.common import FileRef
-from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc
+from cryin_flows.potentials.m3gnet import (
+    POTENTIAL_FILES,
+    M3GNetSettings,
+    load_potential,
+    train_m3gnet,
+)
+from cryin_flows.potentials.relax import RelaxSettings, relax_batch
+from cryin_flows.schemas.common import FileRef, Stats
+from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc, RelaxDoc
 
 
 @dataclass
@@ -153,3 +161,56 @@ class PotentialSweepMaker(Maker):
                 )
         best = pick_lowest_val_loss([j.output for j in jobs])
         return Flow([*jobs, best], output=best.output, name=self.name)
+
+
+@dataclass
+class RelaxMaker(Maker):
+    """Relax structures with a trained potential (batched FIRE, fixed cell); with a template,
+    also interface energies and the low-energy (γ̃ <= 0) GAN training set."""
+
+    name: str = "relax"
+    settings: RelaxSettings = field(default_factory=RelaxSettings)
+    e_ref: float | None = None
+    max_gamma: float = 0.0
+    training_set_size: int | None = None
+    results_path: str | None = None
+
+    @job(data=["structures", "training_set"])
+    def make(
+        self,
+        structures: InterfaceSet,
+        potential: PotentialDoc | str,
+        template: InterfaceTemplate | None = None,
+    ) -> RelaxDoc:
+        """``potential``: a PotentialDoc (files checked by hash) or a potential folder."""
+        pot_dir = potential.potential_dir if isinstance(potential, PotentialDoc) else potential
+        if isinstance(potential, PotentialDoc):
+            for name, ref in potential.files.items():
+                if FileRef.of(Path(pot_dir) / name).sha256 != ref.sha256:
+                    raise ConfigurationError(f"{pot_dir}/{name} changed since training")
+        results = Path(self.results_path) if self.results_path else job_folder(None, "relax")
+        if not results.suffix:
+            results.mkdir(parents=True, exist_ok=True)
+            results = results / "relaxations.jsonl"
+        relaxed, records = relax_batch(
+            structures, load_potential(pot_dir), self.settings, results_path=results
+        )
+        gamma_stats, below, e_ref, subset = None, None, None, None
+        if template is not None:
+            template.validate_structure(relaxed.atoms(0), label="relaxed structures")
+            gamma, e_ref = annotate_interface_energies(relaxed, template.area, self.e_ref)
+            gamma_stats, below = Stats.of(gamma), float((gamma <= 0).mean())
+            subset = low_energy_subset(relaxed, gamma, self.max_gamma, self.training_set_size)
+        return RelaxDoc(
+            potential_dir=str(pot_dir),
+            settings=self.settings,
+            n_structures=len(relaxed),
+            n_converged=sum(r["converged"] for r in records),
+            steps=Stats.of(r["steps"] for r in records),
+            e_ref=e_ref,
+            interface_energy=gamma_stats,
+            fraction_below_0=below,
+            records=records,
+            structures=relaxed,
+            training_set=subset,
+        )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory
 from cryin_flows.potentials.m3gnet import M3GNetSettings, PotentialMetrics
-from cryin_flows.schemas.common import FileRef, package_versions
+from cryin_flows.potentials.relax import RelaxSettings
+from cryin_flows.schemas.common import FileRef, Stats, package_versions
 
 
 class LabelDoc(BaseModel):
@@ -58,3 +60,23 @@ class PotentialDoc(BaseModel):
     val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
     metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
     versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+
+
+class RelaxDoc(BaseModel):
+    """A batch of structures relaxed with a potential (structures in the data store)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    task_label: str = Field("relax", description="What kind of job made this")
+    potential_dir: str = Field(description="Potential used")
+    settings: RelaxSettings = Field(description="FIRE settings")
+    n_structures: int = Field(description="Structures relaxed")
+    n_converged: int = Field(description="Reached the force threshold")
+    steps: Stats = Field(description="FIRE steps per structure")
+    e_ref: float | None = Field(None, description="eV/atom used for γ̃")
+    interface_energy: Stats | None = Field(None, description="γ̃ of the relaxed structures")
+    fraction_below_0: float | None = Field(None, description="Share with γ̃ <= 0")
+    records: list[dict] = Field(description="Per structure: steps, energies, max force, converged")
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+    structures: InterfaceSet = Field(description="Relaxed structures (data store)")
+    training_set: InterfaceSet | None = Field(None, description="γ̃ <= 0 subset (data store)")
