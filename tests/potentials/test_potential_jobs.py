@@ -8,12 +8,13 @@ from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import FramesMaker, LabelMaker, M3GNetTrainMaker
-from cryin_flows.potentials.calculators import get_calculator
 from cryin_flows.potentials.frames import write_frames
 from cryin_flows.potentials.labelling import LabelSettings
 from cryin_flows.potentials.m3gnet import M3GNetSettings, load_potential
 from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc
 from cryin_flows.settings import get_settings
+
+from .conftest import labelled_rocksalt
 
 
 def test_label_and_frames_jobs(template, tmp_path):
@@ -49,27 +50,8 @@ def test_label_and_frames_jobs(template, tmp_path):
     assert doc.files["train"].sha256 and (tmp_path / "frames" / "val.extxyz").exists()
 
 
-def _labelled_rocksalt(n, seed):
-    calc = get_calculator("chgnet")
-    rng = np.random.default_rng(seed)
-    frames = []
-    for i in range(n):
-        atoms = bulk("LiCl", "rocksalt", a=5.14 * rng.uniform(0.92, 1.08), cubic=True)
-        atoms.rattle(0.08, seed=seed * 1000 + i)
-        atoms.calc = calc
-        labelled = atoms.copy()
-        labelled.calc = SinglePointCalculator(
-            labelled,
-            energy=atoms.get_potential_energy(),
-            forces=atoms.get_forces(),
-            stress=atoms.get_stress(),
-        )
-        frames.append(labelled)
-    return frames
-
-
 def test_tiny_m3gnet_beats_the_mean(tmp_path):
-    frames = _labelled_rocksalt(40, seed=1)
+    frames = labelled_rocksalt(40, seed=1)
     for name, part in (("train", frames[:30]), ("val", frames[30:35]), ("test", frames[35:])):
         write_frames(part, tmp_path / "frames" / f"{name}.extxyz")
     store = get_job_store(get_settings(project_dir=tmp_path / "proj"))

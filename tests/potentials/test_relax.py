@@ -1,0 +1,98 @@
+import json
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.optimize import FIRE
+from jobflow import run_locally
+
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.launchpad.stores import get_job_store, load_output
+from cryin_flows.makers.potentials import RelaxMaker
+from cryin_flows.potentials.m3gnet import ase_calculator, load_potential
+from cryin_flows.potentials.relax import RelaxSettings, relax_batch
+from cryin_flows.settings import get_settings
+
+
+def rattled_set(n=5, rattle=0.12):
+    frames = []
+    for i in range(n):
+        atoms = bulk("LiCl", "rocksalt", a=5.2, cubic=True)
+        atoms.rattle(rattle, seed=100 + i)
+        frames.append(atoms.get_scaled_positions())
+    return InterfaceSet(np.array(atoms.cell), atoms.get_chemical_symbols(), np.array(frames))
+
+
+def test_batched_equals_one_by_one_ase(tiny_potential):
+    structures = rattled_set()
+    relaxed, records = relax_batch(
+        structures, load_potential(tiny_potential), RelaxSettings(max_steps=300, batch_size=3)
+    )
+    calculator = ase_calculator(tiny_potential)
+    for i, record in enumerate(records):
+        atoms = structures.atoms(i)
+        atoms.calc = calculator
+        optimizer = FIRE(atoms, logfile=None, maxstep=0.2)
+        converged = optimizer.run(fmax=0.05, steps=300)
+        assert record["converged"] == converged
+        assert record["final_energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-4)
+        assert abs(record["steps"] - optimizer.nsteps) <= 2
+        if record["converged"]:
+            assert record["max_force"] <= 0.05
+            relaxed_atoms = relaxed.atoms(i)
+            relaxed_atoms.calc = calculator
+            assert np.abs(relaxed_atoms.get_forces()).max() <= 0.05 + 1e-6
+    assert relaxed.infos[0]["energy"] == records[0]["final_energy"]
+
+
+def test_unconverged_structures_are_kept_and_marked(tiny_potential):
+    relaxed, records = relax_batch(
+        rattled_set(3), load_potential(tiny_potential), RelaxSettings(fmax=1e-6, max_steps=2)
+    )
+    assert len(relaxed) == 3 and all(r["steps"] == 2 and not r["converged"] for r in records)
+    assert all(info["converged"] is False for info in relaxed.infos)
+
+
+def test_kill_and_resume(tiny_potential, tmp_path):
+    structures = rattled_set(4)
+    pot = load_potential(tiny_potential)
+    settings = RelaxSettings(max_steps=300)
+    full, full_records = relax_batch(structures, pot, settings)
+    path = tmp_path / "relax.jsonl"
+    # a run that was killed after two structures, mid-way through writing a third line
+    lines = [
+        json.dumps({**r, "frac_coords": full.frac_coords[r["index"]].tolist()})
+        for r in full_records[:2]
+    ]
+    path.write_text("\n".join(lines) + "\n" + lines[1][:40])
+    seen = []
+    _resumed, records = relax_batch(
+        structures, pot, settings, results_path=path, progress=seen.append
+    )
+    assert seen[0] == 2  # the two finished ones were taken from the file
+    assert [r["index"] for r in records] == [0, 1, 2, 3]
+    for a, b in zip(records, full_records, strict=True):
+        assert a["final_energy"] == pytest.approx(b["final_energy"], abs=1e-8)
+    indices = [
+        json.loads(line)["index"]
+        for line in path.read_text().splitlines()
+        if line.strip().endswith("}")
+    ]
+    assert sorted(set(indices)) == [0, 1, 2, 3]
+    assert len(indices) == len(set(indices))  # no structure written twice
+
+
+def test_relax_maker_and_bad_inputs(tiny_potential, tmp_path):
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    job = RelaxMaker(
+        settings=RelaxSettings(max_steps=50), results_path=str(tmp_path / "r.jsonl")
+    ).make(rattled_set(2), tiny_potential)
+    run_locally(job, store=store, log=False, ensure_success=True)
+    doc = load_output(job.uuid, store)
+    assert doc.n_structures == 2 and len(doc.records) == 2 and doc.interface_energy is None
+    with pytest.raises(ConfigurationError, match="not a saved potential directory"):
+        load_potential(tmp_path / "nothing")
+    li2o = InterfaceSet(np.eye(3) * 4.6, ["Li", "O"], np.array([[[0, 0, 0], [0.5, 0.5, 0.5]]]))
+    with pytest.raises(ConfigurationError, match=r"no parameters for \['O'\]"):
+        relax_batch(li2o, load_potential(tiny_potential))
