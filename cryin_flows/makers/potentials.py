@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 from jobflow import Flow, Maker, job
+from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.analysis.sites import in_region
+from cryin_flows.data import load_bulk
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
@@ -16,7 +18,7 @@ from cryin_flows.makers.common import job_folder
 from cryin_flows.potentials.calculators import DEFAULT_REFERENCE, get_calculator
 from cryin_flows.potentials.frames import harvest, split_labels, write_frames
 from cryin_flows.potentials.interface_energy import annotate_interface_energies, low_energy_subset
-from cryin_flows.potentials.labelling import LabelSettings, relax_two_stage
+from cryin_flows.potentials.labelling import LabelSettings, label_bulk_cells, relax_two_stage
 from cryin_flows.potentials.m3gnet import (
     POTENTIAL_FILES,
     M3GNetSettings,
@@ -25,7 +27,13 @@ from cryin_flows.potentials.m3gnet import (
 )
 from cryin_flows.potentials.relax import RelaxSettings, relax_batch
 from cryin_flows.schemas.common import FileRef, Stats
-from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc, RelaxDoc
+from cryin_flows.schemas.potentials import (
+    EnergyDoc,
+    FrameSetDoc,
+    LabelDoc,
+    PotentialDoc,
+    RelaxDoc,
+)
 
 
 @dataclass
@@ -36,6 +44,8 @@ class LabelMaker(Maker):
     reference: str = DEFAULT_REFERENCE
     settings: LabelSettings = field(default_factory=LabelSettings)
     calculator_kwargs: dict = field(default_factory=dict)
+    bulk_cells: tuple[str, ...] = ("LiCoO2", "Li3ScCl6")
+    n_per_bulk: int = 4
 
     @job(data="trajectories")
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
@@ -50,11 +60,16 @@ class LabelMaker(Maker):
             trajectories.append(
                 relax_two_stage(atoms, calculator, region, self.settings, label, self.reference)
             )
+        bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
+        trajectories += label_bulk_cells(
+            calculator, bulks, self.n_per_bulk, calculator_name=self.reference
+        )
         return LabelDoc(
             calculator=self.reference,
             settings=self.settings,
-            n_relaxations=len(trajectories),
-            n_converged=sum(t.converged for t in trajectories),
+            n_relaxations=len(structures),
+            n_converged=sum(t.converged for t in trajectories[: len(structures)]),
+            n_bulk_labels=len(trajectories) - len(structures),
             n_steps=sum(len(t) for t in trajectories),
             template_hash=structures.template_hash,
             trajectories=trajectories,
@@ -73,16 +88,18 @@ class FramesMaker(Maker):
     out_dir: str | None = None
 
     @job(data="frames_extxyz")
-    def make(self, labels: LabelDoc, bulk_frames: list | None = None) -> FrameSetDoc:
-        """``bulk_frames``: labelled bulk cells (ASE Atoms) added to the training split."""
+    def make(self, labels: LabelDoc) -> FrameSetDoc:
+        """Bulk-cell labels (``bulk-*``) all go to the training split."""
         out = job_folder(self.out_dir, "frames")
         by_label = {t.label: harvest(t, self.first_step, self.every) for t in labels.trajectories}
-        split = split_labels(list(by_label), self.fractions, self.seed)
+        bulk = [label for label in by_label if label.startswith("bulk-")]
+        split = split_labels(
+            [label for label in by_label if label not in bulk], self.fractions, self.seed
+        )
+        split["train"] = [*split["train"], *bulk]
         files, text, counts = {}, {}, {}
         for name, members in split.items():
             frames = [f for label in members for f in by_label[label]]
-            if name == "train":
-                frames += list(bulk_frames or [])
             path = write_frames(frames, out / f"{name}.extxyz")
             files[name] = FileRef.of(path)
             text[name] = path.read_text()
@@ -90,7 +107,7 @@ class FramesMaker(Maker):
         return FrameSetDoc(
             counts=counts,
             relaxations=split,
-            n_bulk_frames=len(bulk_frames or []),
+            n_bulk_frames=len(bulk),
             files=files,
             first_step=self.first_step,
             every=self.every,
@@ -165,52 +182,69 @@ class PotentialSweepMaker(Maker):
 
 @dataclass
 class RelaxMaker(Maker):
-    """Relax structures with a trained potential (batched FIRE, fixed cell); with a template,
-    also interface energies and the low-energy (γ̃ <= 0) GAN training set."""
+    """Relax structures with a trained potential: batched FIRE, fixed cell, resumable."""
 
     name: str = "relax"
     settings: RelaxSettings = field(default_factory=RelaxSettings)
-    e_ref: float | None = None
-    max_gamma: float = 0.0
-    training_set_size: int | None = None
     results_path: str | None = None
 
-    @job(data=["structures", "training_set"])
-    def make(
-        self,
-        structures: InterfaceSet,
-        potential: PotentialDoc | str,
-        template: InterfaceTemplate | None = None,
-    ) -> RelaxDoc:
-        """``potential``: a PotentialDoc (files checked by hash) or a potential folder."""
+    @job(data="structures")
+    def make(self, structures: InterfaceSet, potential: PotentialDoc | str) -> RelaxDoc:
+        """``potential``: a PotentialDoc (files checked by hash) or a potential folder.
+
+        Finished structures go to ``results_path`` (default ``relax_<uuid>/relaxations.jsonl``)
+        as they finish; rerunning with the same path resumes.
+        """
         pot_dir = potential.potential_dir if isinstance(potential, PotentialDoc) else potential
         if isinstance(potential, PotentialDoc):
             for name, ref in potential.files.items():
                 if FileRef.of(Path(pot_dir) / name).sha256 != ref.sha256:
                     raise ConfigurationError(f"{pot_dir}/{name} changed since training")
-        results = Path(self.results_path) if self.results_path else job_folder(None, "relax")
-        if not results.suffix:
-            results.mkdir(parents=True, exist_ok=True)
-            results = results / "relaxations.jsonl"
+        if self.results_path:
+            results = Path(self.results_path).resolve()
+        else:
+            results = job_folder(None, "relax") / "relaxations.jsonl"
+        results.parent.mkdir(parents=True, exist_ok=True)
         relaxed, records = relax_batch(
             structures, load_potential(pot_dir), self.settings, results_path=results
         )
-        gamma_stats, below, e_ref, subset = None, None, None, None
-        if template is not None:
-            template.validate_structure(relaxed.atoms(0), label="relaxed structures")
-            gamma, e_ref = annotate_interface_energies(relaxed, template.area, self.e_ref)
-            gamma_stats, below = Stats.of(gamma), float((gamma <= 0).mean())
-            subset = low_energy_subset(relaxed, gamma, self.max_gamma, self.training_set_size)
         return RelaxDoc(
             potential_dir=str(pot_dir),
             settings=self.settings,
             n_structures=len(relaxed),
             n_converged=sum(r["converged"] for r in records),
             steps=Stats.of(r["steps"] for r in records),
-            e_ref=e_ref,
-            interface_energy=gamma_stats,
-            fraction_below_0=below,
             records=records,
+            results_file=str(results),
             structures=relaxed,
+        )
+
+
+@dataclass
+class InterfaceEnergyMaker(Maker):
+    """Normalised interface energies of relaxed structures and the γ̃ <= max GAN training set."""
+
+    name: str = "interface energy"
+    e_ref: float | None = None
+    max_gamma: float = 0.0
+    training_set_size: int | None = 1500
+
+    @job(data=["structures", "training_set"])
+    def make(self, relaxed: RelaxDoc | InterfaceSet, template: InterfaceTemplate) -> EnergyDoc:
+        """``e_ref`` None: the lowest structure is put at −0.4 J/m²."""
+        structures = relaxed.structures if isinstance(relaxed, RelaxDoc) else relaxed
+        template.validate_structure(structures.atoms(0), label="relaxed structures, frame 0")
+        gamma, e_ref = annotate_interface_energies(structures, template.area, self.e_ref)
+        subset = low_energy_subset(structures, gamma, self.max_gamma, self.training_set_size)
+        return EnergyDoc(
+            e_ref=e_ref,
+            area=template.area,
+            interface_energy=Stats.of(gamma),
+            fraction_below_0=float((gamma <= 0).mean()),
+            fraction_below_minus_0_2=float((gamma <= -0.2).mean()),
+            n_training_set=len(subset),
+            max_gamma=self.max_gamma,
+            template_hash=template.template_hash,
+            structures=structures,
             training_set=subset,
         )

@@ -153,3 +153,44 @@ def relax_two_stage(
         label=label,
         calculator=calculator_name,
     )
+
+
+def label_bulk_cells(
+    calculator: Calculator,
+    bulks: dict[str, Atoms],
+    n_per_bulk: int = 4,
+    strain: float = 0.02,
+    rattle: float = 0.03,
+    seed: int = 0,
+    calculator_name: str = "",
+) -> list[RelaxationTrajectory]:
+    """Single-point labels of bulk cells (as-is, then strained and rattled copies).
+
+    They pin down the per-element reference energies that interface frames of a single
+    stoichiometry cannot. Each is a one-step stage-2 "trajectory" labelled ``bulk-<name>-<k>``.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for name, bulk in bulks.items():
+        for k in range(n_per_bulk):
+            atoms = bulk.copy()
+            if k:
+                scale = 1.0 + rng.uniform(-strain, strain, 3)
+                atoms.set_cell(np.asarray(atoms.cell) * scale[:, None], scale_atoms=True)
+                atoms.positions += rng.normal(0.0, rattle, atoms.positions.shape)
+            atoms.calc = calculator
+            out.append(
+                RelaxationTrajectory(
+                    species=atoms.get_chemical_symbols(),
+                    lattice=np.asarray(atoms.cell),
+                    positions=[atoms.get_positions()],
+                    energies=[atoms.get_potential_energy()],
+                    forces=[atoms.get_forces()],
+                    stresses=[atoms.get_stress(voigt=True)],
+                    stage=[2],
+                    converged=True,
+                    label=f"bulk-{name}-{k}",
+                    calculator=calculator_name,
+                )
+            )
+    return out

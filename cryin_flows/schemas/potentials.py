@@ -21,6 +21,7 @@ class LabelDoc(BaseModel):
     settings: LabelSettings = Field(description="Two-stage relaxation settings")
     n_relaxations: int = Field(description="Relaxations run")
     n_converged: int = Field(description="Stage 2 reached the force threshold")
+    n_bulk_labels: int = Field(0, description="Labelled bulk cells among the trajectories")
     n_steps: int = Field(description="Ionic steps recorded in all")
     template_hash: str = Field("", description="Template of the structures")
     versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
@@ -33,7 +34,7 @@ class FrameSetDoc(BaseModel):
     task_label: str = Field("frames", description="What kind of job made this")
     counts: dict[str, int] = Field(description="Frames per split")
     relaxations: dict[str, list[str]] = Field(description="Relaxation labels per split")
-    n_bulk_frames: int = Field(description="Bulk-cell frames added to the training split")
+    n_bulk_frames: int = Field(description="Bulk-cell labels put in the training split")
     files: dict[str, FileRef] = Field(description="train/val/test extxyz written by the job")
     first_step: int = Field(description="First harvested ionic step (1-based)")
     every: int = Field(description="Harvest interval in ionic steps")
@@ -73,10 +74,26 @@ class RelaxDoc(BaseModel):
     n_structures: int = Field(description="Structures relaxed")
     n_converged: int = Field(description="Reached the force threshold")
     steps: Stats = Field(description="FIRE steps per structure")
-    e_ref: float | None = Field(None, description="eV/atom used for γ̃")
-    interface_energy: Stats | None = Field(None, description="γ̃ of the relaxed structures")
-    fraction_below_0: float | None = Field(None, description="Share with γ̃ <= 0")
     records: list[dict] = Field(description="Per structure: steps, energies, max force, converged")
+    results_file: str = Field(description="JSON-lines file the records were written to")
     versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     structures: InterfaceSet = Field(description="Relaxed structures (data store)")
-    training_set: InterfaceSet | None = Field(None, description="γ̃ <= 0 subset (data store)")
+
+
+class EnergyDoc(BaseModel):
+    """Interface energies of relaxed structures and the low-energy GAN training set."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    task_label: str = Field("interface energy", description="What kind of job made this")
+    e_ref: float = Field(description="Reference energy used, eV/atom")
+    area: float = Field(description="Interface area, Å²")
+    interface_energy: Stats = Field(description="γ̃ over the structures, J/m²")
+    fraction_below_0: float = Field(description="Share with γ̃ <= 0")
+    fraction_below_minus_0_2: float = Field(description="Share with γ̃ <= -0.2 J/m²")
+    max_gamma: float = Field(description="Cut of the training set, J/m²")
+    n_training_set: int = Field(description="Structures in the training set")
+    template_hash: str = Field(description="Template the structures fit")
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+    structures: InterfaceSet = Field(description="All structures with γ̃ in their info")
+    training_set: InterfaceSet = Field(description="γ̃ <= max_gamma, lowest first (data store)")

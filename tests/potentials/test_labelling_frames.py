@@ -137,3 +137,28 @@ def test_low_energy_training_set_from_the_cli(template, tmp_path):
     assert len(chosen) == int((expected <= 0).sum()) - 1
     bad = CliRunner().invoke(app, ["energy", str(tmp_path / "missing.extxyz")])
     assert bad.exit_code == 1 and "does not exist" in bad.output
+
+
+def test_interface_energy_maker(template, tmp_path):
+    from jobflow import run_locally
+
+    from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+    from cryin_flows.launchpad.stores import get_job_store, load_output
+    from cryin_flows.makers.potentials import InterfaceEnergyMaker
+    from cryin_flows.settings import get_settings
+
+    structures = RandomInterfaceGenerator(template).generate(5, seed=4)
+    for info, e in zip(
+        structures.infos, [-1266.0, -1263.0, -1262.0, -1258.0, -1250.0], strict=True
+    ):
+        info["energy"] = e
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    job = InterfaceEnergyMaker(e_ref=-4.78, training_set_size=2).make(structures, template)
+    run_locally(job, store=store, log=False, ensure_success=True)
+    doc = load_output(job.uuid, store)
+    gamma = interface_energy(
+        np.array([-1266.0, -1263.0, -1262.0, -1258.0, -1250.0]), 264, -4.78, template.area
+    )
+    assert doc.interface_energy.min == pytest.approx(gamma.min())
+    assert doc.fraction_below_0 == pytest.approx((gamma <= 0).mean())
+    assert doc.n_training_set == min(2, int((gamma <= 0).sum()))

@@ -8,7 +8,7 @@ from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import FramesMaker, LabelMaker, M3GNetTrainMaker
-from cryin_flows.potentials.frames import write_frames
+from cryin_flows.potentials.frames import harvest_indices, write_frames
 from cryin_flows.potentials.labelling import LabelSettings
 from cryin_flows.potentials.m3gnet import M3GNetSettings, load_potential
 from cryin_flows.schemas.potentials import FrameSetDoc, LabelDoc, PotentialDoc
@@ -24,6 +24,7 @@ def test_label_and_frames_jobs(template, tmp_path):
         reference="ase.calculators.lj:LennardJones",
         calculator_kwargs={"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
         settings=LabelSettings(stage1_steps=3, stage2_max_steps=12),
+        n_per_bulk=2,
     ).make(structures, template)
     frames = FramesMaker(fractions=(0.5, 0.25, 0.25), out_dir=str(tmp_path / "frames")).make(
         label.output
@@ -40,12 +41,12 @@ def test_label_and_frames_jobs(template, tmp_path):
     )
     doc = load_output(frames.uuid, store)
     assert isinstance(doc, FrameSetDoc)
-    assert sorted(len(v) for v in doc.relaxations.values()) == [1, 1, 2]
-    assert (
-        sum(doc.counts.values())
-        == sum(len(range(4, (t.stage == 2).sum(), 10)) + 1 for t in labels.trajectories)
-        or sum(doc.counts.values()) > 0
-    )
+    assert labels.n_bulk_labels == 4  # 2 x (LiCoO2, Li3ScCl6)
+    interface = {k: [x for x in v if not x.startswith("bulk-")] for k, v in doc.relaxations.items()}
+    assert sorted(len(v) for v in interface.values()) == [1, 1, 2]
+    assert sum(x.startswith("bulk-") for x in doc.relaxations["train"]) == 4 == doc.n_bulk_frames
+    expected = sum(len(harvest_indices(int((t.stage == 2).sum()))) for t in labels.trajectories)
+    assert sum(doc.counts.values()) == expected
     assert set(doc.frames_extxyz) == {"train", "val", "test"}
     assert doc.files["train"].sha256 and (tmp_path / "frames" / "val.extxyz").exists()
 
