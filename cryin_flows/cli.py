@@ -460,12 +460,20 @@ def potential_train(
     epochs: Annotated[int, typer.Option("--epochs", help="Epoch limit")] = 1000,
     patience: Annotated[int, typer.Option("--patience", help="Early-stopping patience")] = 50,
     seed: Annotated[int, typer.Option("--seed", help="Seed")] = 0,
+    units: Annotated[int, typer.Option("--units", help="M3GNet hidden units")] = 64,
+    nblocks: Annotated[int, typer.Option("--nblocks", help="M3GNet blocks")] = 3,
 ) -> None:
     """Train an M3GNet potential from scratch; MAEs per split and a parity plot."""
     from cryin_flows.potentials.m3gnet import M3GNetSettings, train_m3gnet
 
     settings = M3GNetSettings(
-        learning_rate=lr, batch_size=batch, max_epochs=epochs, patience=patience, seed=seed
+        learning_rate=lr,
+        batch_size=batch,
+        max_epochs=epochs,
+        patience=patience,
+        seed=seed,
+        units=units,
+        nblocks=nblocks,
     )
     with err_console.status("training M3GNet"):
         summary = train_m3gnet(frames_dir, out, settings)

@@ -1,0 +1,90 @@
+import csv
+import json
+
+from typer.testing import CliRunner
+
+from cryin_flows.cli import app
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+from cryin_flows.potentials.frames import write_frames
+
+from .conftest import labelled_rocksalt
+from .test_relax import rattled_set
+
+runner = CliRunner()
+
+
+def test_cli_label_writes_trajectories_and_split_frames(template, tmp_path):
+    structures = RandomInterfaceGenerator(template).generate(3, seed=8)
+    path = structures.write_extxyz(tmp_path / "random.extxyz")
+    result = runner.invoke(
+        app,
+        [
+            "label",
+            str(path),
+            "--out",
+            str(tmp_path / "labels"),
+            "--reference",
+            "ase.calculators.lj:LennardJones",
+            "--stage1-steps",
+            "2",
+            "--max-steps",
+            "6",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "labels" / "trajectories.json.gz").exists()
+    assert (tmp_path / "labels" / "train.extxyz").exists()
+    assert "3 relaxations" in result.output
+
+
+def test_cli_train_and_relax(tmp_path):
+    frames = labelled_rocksalt(12, seed=3)
+    for name, part in (("train", frames[:8]), ("val", frames[8:10]), ("test", frames[10:])):
+        write_frames(part, tmp_path / "frames" / f"{name}.extxyz")
+    result = runner.invoke(
+        app,
+        [
+            "potential",
+            "train",
+            str(tmp_path / "frames"),
+            "--out",
+            str(tmp_path / "pot"),
+            "--epochs",
+            "3",
+            "--units",
+            "16",
+            "--nblocks",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "meV/atom" in result.output
+    summary = json.loads((tmp_path / "pot" / "training_summary.json").read_text())
+    assert set(summary["metrics"]) == {"train", "val", "test"}
+
+    to_relax = rattled_set(3).write_extxyz(tmp_path / "in.extxyz")
+    out = tmp_path / "relaxed.extxyz"
+    result = runner.invoke(
+        app,
+        [
+            "relax",
+            str(to_relax),
+            "--potential",
+            str(tmp_path / "pot" / "potential"),
+            "--out",
+            str(out),
+            "--max-steps",
+            "50",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    relaxed = InterfaceSet.read_extxyz(out)
+    assert len(relaxed) == 3 and "final_energy" in relaxed.infos[0]
+    with open(out.with_suffix(".csv")) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["index"]) for r in rows] == [0, 1, 2]
+    missing = runner.invoke(
+        app, ["relax", str(to_relax), "--potential", str(tmp_path), "--out", str(out)]
+    )
+    assert missing.exit_code == 1 and "not a saved potential directory" in missing.output
