@@ -29,6 +29,8 @@ gan_app = typer.Typer(help="Train CryinGAN and generate structures.", no_args_is
 app.add_typer(gan_app, name="gan")
 potential_app = typer.Typer(help="Train and check M3GNet potentials.", no_args_is_help=True)
 app.add_typer(potential_app, name="potential")
+vasp_app = typer.Typer(help="VASP DFT+U inputs of the study.", no_args_is_help=True)
+app.add_typer(vasp_app, name="vasp")
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
@@ -526,6 +528,51 @@ def relax_command(
         writer.writerows(records)
     converged = sum(r["converged"] for r in records)
     console.print(f"{converged} of {len(records)} converged; {out}, per structure {csv_path}")
+
+
+@vasp_app.command("inputs")
+@friendly_errors
+def vasp_inputs(
+    structure_file: Annotated[Path, typer.Argument(help="POSCAR, CIF, or extxyz (see --frame)")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for INCAR, KPOINTS, POSCAR, POTCAR")],
+    preset: Annotated[str, typer.Option("--preset", help="bulk | stage1 | stage2 | rerelax")] = (
+        "stage2"
+    ),
+    frame: Annotated[int, typer.Option("--frame", help="Frame of an extxyz file")] = 0,
+    template_file: Annotated[
+        Path | None, typer.Option("--template", help="Template JSON (default: lsc-lco)")
+    ] = None,
+    potcar_spec: Annotated[
+        bool | None,
+        typer.Option("--potcar-spec/--potcar", help="Force POTCAR.spec or real POTCARs"),
+    ] = None,
+) -> None:
+    """Write the VASP inputs of a preset (POTCAR.spec when no POTCARs are configured)."""
+    from pymatgen.core import Structure
+
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+    from cryin_flows.vasp.sets import check_preset, require_potcars, write_inputs
+
+    check_preset(preset)
+    if not structure_file.exists():
+        raise ConfigurationError(f"{structure_file} does not exist")
+    if structure_file.suffix == ".extxyz":
+        structure = InterfaceSet.read_extxyz(structure_file).structure(frame)
+    else:
+        try:
+            structure = Structure.from_file(structure_file)
+        except Exception as exc:
+            raise ConfigurationError(f"cannot read {structure_file}: {exc}") from None
+    region = None
+    if preset != "bulk":
+        template = _template(template_file, "lsc-lco")
+        template.validate_structure(structure, label=str(structure_file))
+        region = template.region_z_bounds
+    if potcar_spec is False:
+        require_potcars()
+    write_inputs(structure, preset, out, region_z=region, potcar_spec=potcar_spec)
+    files = sorted(p.name for p in out.iterdir())
+    console.print(f"{preset} inputs in [bold]{out}[/]: {', '.join(files)}")
 
 
 @app.command("energy")
