@@ -87,6 +87,11 @@ def test_overrides_and_errors(template, tmp_path):
     generator = CryinVaspSetGenerator(preset="stage2", user_incar_settings={"ENCUT": 500})
     input_set = generator.get_input_set(load_bulk("LiCoO2"), potcar_spec=True)
     assert input_set.incar["ENCUT"] == 500
+    lco = load_bulk("LiCoO2")
+    mp_u = CryinVaspSetGenerator(preset="bulk", user_incar_settings={"LDAUU": {"Co": 3.32}})
+    incar = mp_u.get_input_set(lco, potcar_spec=True).incar
+    symbols = Poscar(lco).site_symbols
+    assert dict(zip(symbols, incar["LDAUU"], strict=True)) == {"Co": 3.32, "Li": 0, "O": 0}
     with pytest.raises(ConfigurationError, match="unknown VASP preset 'hse'"):
         write_inputs(load_bulk("LiCoO2"), "hse", tmp_path)
     with pytest.raises(ConfigurationError, match="needs the region window"):
