@@ -7,7 +7,6 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 import yaml
 from pydantic import ValidationError
@@ -100,6 +99,16 @@ def _template(template_file: Path | None, preset: str, system_file: Path | None 
     return build_interface_template(_load_system(preset, system_file, None))
 
 
+def _read_fitting(path: Path, template):
+    """Structures of an extxyz file, every frame checked against the template."""
+    from cryin_flows.interfaces.interface_set import InterfaceSet
+
+    structures = InterfaceSet.read_extxyz(path)
+    for i in range(len(structures)):
+        template.validate_structure(structures.atoms(i), label=f"{path}, frame {i}")
+    return structures
+
+
 def _print_summary(title: str, rows: dict) -> None:
     table = Table(title=title, show_header=False)
     table.add_column(style="bold cyan")
@@ -110,6 +119,9 @@ def _print_summary(title: str, rows: dict) -> None:
 
 
 PresetOpt = Annotated[str, typer.Option("--preset", help="Bundled interface system")]
+TemplateOpt = Annotated[
+    Path | None, typer.Option("--template", help="Template JSON (else built from the preset)")
+]
 SystemOpt = Annotated[
     Path | None, typer.Option("--system", help="YAML file with InterfaceSystem parameters")
 ]
@@ -169,9 +181,7 @@ def interfaces_generate(
     exchanges: Annotated[
         bool, typer.Option("--exchanges", help="Mutual exchanges: <=3 Sc-Co, <=3 Li-Co, <=6 Cl-O")
     ] = False,
-    template_file: Annotated[
-        Path | None, typer.Option("--template", help="Template JSON (else built from the preset)")
-    ] = None,
+    template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
     system: SystemOpt = None,
     min_distance: Annotated[
@@ -211,18 +221,13 @@ def interfaces_generate(
 @friendly_errors
 def interfaces_check(
     path: Annotated[Path, typer.Argument(help="Extended-XYZ file to check")],
-    template_file: Annotated[
-        Path | None, typer.Option("--template", help="Template JSON (else built from the preset)")
-    ] = None,
+    template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
 ) -> None:
     """Check that every frame of an extxyz file fits a template (count, order, lattice)."""
-    from cryin_flows.interfaces.interface_set import InterfaceSet
 
     template = _template(template_file, preset)
-    structures = InterfaceSet.read_extxyz(path)
-    for i in range(len(structures)):
-        template.validate_structure(structures.atoms(i), label=f"{path}, frame {i}")
+    structures = _read_fitting(path, template)
     console.print(
         f"{len(structures)} frames of {path} fit template {template.template_hash[:16]} "
         f"({template.system.name})"
@@ -331,9 +336,7 @@ def evaluate_command(
         Path | None, typer.Option("--random", help="Randomly generated structures to compare too")
     ] = None,
     sites: Annotated[str, typer.Option("--sites", help="region | all")] = "region",
-    template_file: Annotated[
-        Path | None, typer.Option("--template", help="Template JSON (else the preset)")
-    ] = None,
+    template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
     e_ref: Annotated[
         float | None, typer.Option("--e-ref", help="eV/atom for γ̃ (default: lowest at -0.4)")
@@ -353,7 +356,6 @@ def evaluate_command(
     """Compare generated (and other) structures with the training set; write a report."""
     from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
     from cryin_flows.analysis.report import write_report
-    from cryin_flows.interfaces.interface_set import InterfaceSet
 
     template = _template(template_file, preset)
     paths = {"training": reference, "generated": generated}
@@ -361,9 +363,7 @@ def evaluate_command(
         paths["random"] = random_set
     if high_energy is not None:
         paths["high energy"] = high_energy
-    datasets = {name: InterfaceSet.read_extxyz(path) for name, path in paths.items()}
-    for name, structures in datasets.items():
-        template.validate_structure(structures.atoms(0), label=f"{paths[name]} ({name}), frame 0")
+    datasets = {name: _read_fitting(path, template) for name, path in paths.items()}
     settings = EvaluationSettings(
         sites=sites, e_ref=e_ref, n_resamples=resamples, **({"workers": workers} if workers else {})
     )
@@ -405,49 +405,39 @@ def label_command(
     fmax: Annotated[float, typer.Option("--fmax", help="Stage-2 force threshold, eV/Å")] = 0.1,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stage-2 step limit")] = 500,
     seed: Annotated[int, typer.Option("--seed", help="Split seed")] = 0,
-    template_file: Annotated[
-        Path | None, typer.Option("--template", help="Template JSON (else the preset)")
-    ] = None,
+    template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
 ) -> None:
     """Two-stage reference relaxations; trajectories and train/val/test frames into OUT."""
     from monty.serialization import dumpfn
 
-    from cryin_flows.analysis.sites import in_region
-    from cryin_flows.interfaces.interface_set import InterfaceSet
     from cryin_flows.potentials.calculators import get_calculator
-    from cryin_flows.potentials.frames import harvest, split_labels, write_frames
-    from cryin_flows.potentials.labelling import LabelSettings, relax_two_stage
+    from cryin_flows.potentials.frames import write_frame_splits
+    from cryin_flows.potentials.labelling import LabelSettings, label_interfaces
 
     template = _template(template_file, preset)
-    structures = InterfaceSet.read_extxyz(structures_file)
-    template.validate_structure(structures.atoms(0), label=f"{structures_file}, frame 0")
+    structures = _read_fitting(structures_file, template)
     calculator = get_calculator(reference)
     settings = LabelSettings(
         stage1_steps=stage1_steps, stage2_fmax=fmax, stage2_max_steps=max_steps
     )
-    trajectories = []
     with _progress() as progress:
         task = progress.add_task("reference relaxations", total=len(structures))
-        for i in range(len(structures)):
-            atoms = structures.atoms(i)
-            region = np.flatnonzero(in_region(atoms.positions[:, 2], template.region_z_bounds))
-            trajectories.append(
-                relax_two_stage(atoms, calculator, region, settings, f"{i}", reference)
-            )
-            progress.advance(task)
+        trajectories = label_interfaces(
+            structures,
+            template.region_z_bounds,
+            calculator,
+            settings,
+            reference,
+            progress=lambda k: progress.advance(task, k),
+        )
     out.mkdir(parents=True, exist_ok=True)
     dumpfn(trajectories, out / "trajectories.json.gz")
-    by_label = {t.label: harvest(t) for t in trajectories}
-    split = split_labels(list(by_label), seed=seed)
-    for name, labels in split.items():
-        frames = [f for label in labels for f in by_label[label]]
-        if frames:
-            write_frames(frames, out / f"{name}.extxyz")
+    split, counts, _ = write_frame_splits(trajectories, out, seed=seed)
     converged = sum(t.converged for t in trajectories)
     console.print(
         f"{len(trajectories)} relaxations ({converged} converged), "
-        f"{sum(len(v) for v in by_label.values())} frames split "
+        f"{sum(counts.values())} frames split "
         f"{', '.join(f'{k} {len(v)}' for k, v in split.items())} relaxations, in {out}"
     )
 
@@ -539,9 +529,7 @@ def vasp_inputs(
         "stage2"
     ),
     frame: Annotated[int, typer.Option("--frame", help="Frame of an extxyz file")] = 0,
-    template_file: Annotated[
-        Path | None, typer.Option("--template", help="Template JSON (default: lsc-lco)")
-    ] = None,
+    template_file: TemplateOpt = None,
     potcar_spec: Annotated[
         bool | None,
         typer.Option("--potcar-spec/--potcar", help="Force POTCAR.spec or real POTCARs"),
@@ -582,9 +570,7 @@ def energy_command(
     e_ref: Annotated[
         float | None, typer.Option("--e-ref", help="eV/atom (default: lowest at -0.4 J/m²)")
     ] = None,
-    template_file: Annotated[
-        Path | None, typer.Option("--template", help="Template JSON (else the preset)")
-    ] = None,
+    template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
     training_set: Annotated[
         Path | None, typer.Option("--training-set", help="Write the γ̃ <= max frames here")
@@ -593,15 +579,13 @@ def energy_command(
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many")] = None,
 ) -> None:
     """Normalised interface energies; optionally the low-energy GAN training set."""
-    from cryin_flows.interfaces.interface_set import InterfaceSet
     from cryin_flows.potentials.interface_energy import (
         annotate_interface_energies,
         low_energy_subset,
     )
 
     template = _template(template_file, preset)
-    structures = InterfaceSet.read_extxyz(structures_file)
-    template.validate_structure(structures.atoms(0), label=f"{structures_file}, frame 0")
+    structures = _read_fitting(structures_file, template)
     gamma, used = annotate_interface_energies(structures, template.area, e_ref)
     console.print(
         f"{len(gamma)} structures, e_ref = {used:.5f} eV/atom, A = {template.area:.2f} Å²: "

@@ -5,20 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from jobflow import Flow, Maker, job
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from cryin_flows.analysis.sites import in_region
 from cryin_flows.data import load_bulk
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
 from cryin_flows.potentials.calculators import DEFAULT_REFERENCE, get_calculator
-from cryin_flows.potentials.frames import harvest, split_labels, write_frames
+from cryin_flows.potentials.frames import write_frame_splits
 from cryin_flows.potentials.interface_energy import annotate_interface_energies, low_energy_subset
-from cryin_flows.potentials.labelling import LabelSettings, label_bulk_cells, relax_two_stage
+from cryin_flows.potentials.labelling import LabelSettings, label_bulk_cells, label_interfaces
 from cryin_flows.potentials.m3gnet import (
     POTENTIAL_FILES,
     M3GNetSettings,
@@ -51,15 +49,10 @@ class LabelMaker(Maker):
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
         """Stage 1 moves the atoms inside the template's region window, stage 2 all atoms."""
         calculator = get_calculator(self.reference, **dict(self.calculator_kwargs))
-        trajectories = []
-        for i in range(len(structures)):
-            atoms = structures.atoms(i)
-            region = np.flatnonzero(in_region(atoms.positions[:, 2], template.region_z_bounds))
-            info = structures.infos[i]
-            label = f"{info.get('seed', 's')}-{info.get('index', i)}"
-            trajectories.append(
-                relax_two_stage(atoms, calculator, region, self.settings, label, self.reference)
-            )
+        template.validate_structure(structures.atoms(0), label="structures to label, frame 0")
+        trajectories = label_interfaces(
+            structures, template.region_z_bounds, calculator, self.settings, self.reference
+        )
         bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
         trajectories += label_bulk_cells(
             calculator, bulks, self.n_per_bulk, calculator_name=self.reference
@@ -90,29 +83,23 @@ class FramesMaker(Maker):
     @job(data="frames_extxyz")
     def make(self, labels: LabelDoc) -> FrameSetDoc:
         """Bulk-cell labels (``bulk-*``) all go to the training split."""
-        out = job_folder(self.out_dir, "frames")
-        by_label = {t.label: harvest(t, self.first_step, self.every) for t in labels.trajectories}
-        bulk = [label for label in by_label if label.startswith("bulk-")]
-        split = split_labels(
-            [label for label in by_label if label not in bulk], self.fractions, self.seed
+        split, counts, paths = write_frame_splits(
+            labels.trajectories,
+            job_folder(self.out_dir, "frames"),
+            self.first_step,
+            self.every,
+            self.fractions,
+            self.seed,
         )
-        split["train"] = [*split["train"], *bulk]
-        files, text, counts = {}, {}, {}
-        for name, members in split.items():
-            frames = [f for label in members for f in by_label[label]]
-            path = write_frames(frames, out / f"{name}.extxyz")
-            files[name] = FileRef.of(path)
-            text[name] = path.read_text()
-            counts[name] = len(frames)
         return FrameSetDoc(
             counts=counts,
             relaxations=split,
-            n_bulk_frames=len(bulk),
-            files=files,
+            n_bulk_frames=sum(label.startswith("bulk-") for label in split["train"]),
+            files={name: FileRef.of(path) for name, path in paths.items()},
             first_step=self.first_step,
             every=self.every,
             seed=self.seed,
-            frames_extxyz=text,
+            frames_extxyz={name: path.read_text() for name, path in paths.items()},
         )
 
 

@@ -97,3 +97,29 @@ def write_frames(frames: list[Atoms], path: str | Path) -> Path:
     ase_write(tmp, frames, format="extxyz")
     tmp.replace(path)
     return path
+
+
+def write_frame_splits(
+    trajectories: list[RelaxationTrajectory],
+    out_dir: str | Path,
+    first: int = 5,
+    every: int = 10,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> tuple[dict[str, list[str]], dict[str, int], dict[str, Path]]:
+    """Harvest, split by relaxation (bulk-cell labels ``bulk-*`` always train), write extxyz.
+
+    Returns (relaxation labels per split, frames per split, file per split).
+    """
+    out_dir = Path(out_dir)
+    by_label = {t.label: harvest(t, first, every) for t in trajectories}
+    bulk = [label for label in by_label if label.startswith("bulk-")]
+    split = split_labels([label for label in by_label if label not in bulk], fractions, seed)
+    split["train"] = [*split["train"], *bulk]
+    counts, paths = {}, {}
+    for name, members in split.items():
+        frames = [f for label in members for f in by_label[label]]
+        counts[name] = len(frames)
+        if frames:
+            paths[name] = write_frames(frames, out_dir / f"{name}.extxyz")
+    return split, counts, paths

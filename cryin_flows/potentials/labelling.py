@@ -194,3 +194,29 @@ def label_bulk_cells(
                 )
             )
     return out
+
+
+def label_interfaces(
+    structures,
+    region_z: tuple[float, float],
+    calculator: Calculator,
+    settings: LabelSettings | None = None,
+    calculator_name: str = "",
+    progress=None,
+) -> list[RelaxationTrajectory]:
+    """Two-stage relaxations of every frame of an InterfaceSet; stage 1 moves the atoms
+    inside the region window. Labels are ``<seed>-<index>`` from each frame's provenance."""
+    from cryin_flows.analysis.sites import in_region
+
+    trajectories = []
+    for i in range(len(structures)):
+        atoms = structures.atoms(i)
+        region = np.flatnonzero(in_region(atoms.positions[:, 2], region_z))
+        info = structures.infos[i]
+        label = f"{info.get('seed', 's')}-{info.get('index', i)}"
+        trajectories.append(
+            relax_two_stage(atoms, calculator, region, settings, label, calculator_name)
+        )
+        if progress is not None:
+            progress(1)
+    return trajectories
