@@ -352,6 +352,10 @@ def evaluate_command(
     gan_run: Annotated[
         Path | None, typer.Option("--gan-run", help="Add this GAN run's loss curve to the report")
     ] = None,
+    potential_run: Annotated[
+        Path | None,
+        typer.Option("--potential-run", help="Add this potential's parity plot to the report"),
+    ] = None,
 ) -> None:
     """Compare generated (and other) structures with the training set; write a report."""
     from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
@@ -386,6 +390,8 @@ def evaluate_command(
     extra = {}
     if gan_run is not None and (gan_run / "losses.png").exists():
         extra["GAN losses"] = gan_run / "losses.png"
+    if potential_run is not None and (potential_run / "parity.png").exists():
+        extra["M3GNet parity"] = potential_run / "parity.png"
     report = write_report(doc, out, extra)
     for name, per_element in doc.fingerprint_distances.items():
         line = ", ".join(f"{el} {d.euclidean.value:.4f}" for el, d in per_element.items())

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from jobflow import run_locally
 from typer.testing import CliRunner
@@ -37,8 +38,16 @@ def test_cli_evaluate(interface_sets, shared_cache, tmp_path):
     train = interface_sets["training"].write_extxyz(tmp_path / "train.extxyz")
     gen = interface_sets["generated"].write_extxyz(tmp_path / "gen.extxyz")
     out = tmp_path / "report"
+    gan_run = tmp_path / "gan"
+    gan_run.mkdir()
+    png = Path(__file__).parents[2] / "docs" / "report_example.png"
+    (gan_run / "losses.png").write_bytes(png.read_bytes())
     args = [
         "evaluate",
+        "--gan-run",
+        str(gan_run),
+        "--cache",
+        str(shared_cache),
         "--reference",
         str(train),
         "--generated",
@@ -58,6 +67,7 @@ def test_cli_evaluate(interface_sets, shared_cache, tmp_path):
     assert metrics["datasets"]["generated"]["failed_percent"] > 0
     assert (out / "report.html").exists() and (out / "rdf_Sc-O.png").exists()
     assert "fingerprint distance to training" in result.output
+    assert 'alt="GAN losses"' in (out / "report.html").read_text()
 
 
 def test_cli_evaluate_refuses_another_template(interface_sets, tmp_path):
