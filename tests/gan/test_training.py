@@ -163,10 +163,10 @@ def test_species_blocks_and_invalid_datasets(tmp_path):
 
 
 def test_bad_run_settings(tiny_dataset, tmp_path):
-    with pytest.raises(ConfigurationError, match="mixed precision needs CUDA"):
-        if not torch.cuda.is_available():
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigurationError, match="mixed precision needs CUDA"):
             GanTrainer(tiny_dataset, small_config(mixed_precision=True, device="cpu"), tmp_path)
-        else:  # pragma: no cover - only on GPU machines
-            raise ConfigurationError("mixed precision needs CUDA")
+        with pytest.raises(ConfigurationError, match="CUDA is not available"):
+            GanTrainer(tiny_dataset, small_config(device="cuda"), tmp_path)
     with pytest.raises(ConfigurationError, match="k_neighbours = 12"):
         GanTrainer(tiny_dataset, small_config(k_neighbours=12), tmp_path)
