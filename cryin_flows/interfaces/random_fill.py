@@ -115,7 +115,6 @@ class RandomInterfaceGenerator:
             )
         distances.update(settings.min_distances)
         self.min_distances = distances
-        n_el = len(elements)
         self.dmin = np.array(
             [[distances[_pair(a, b)] for b in elements] for a in elements], dtype=float
         )
@@ -127,7 +126,6 @@ class RandomInterfaceGenerator:
                 f"largest minimum distance {d_max:.2f} Å is not below half the in-plane cell "
                 f"width ({widths.min() / 2:.2f} Å)"
             )
-        del n_el
 
         low, high = settings.thickness_range or template.region_thickness_range
         if not 0 < low <= high:
@@ -143,7 +141,7 @@ class RandomInterfaceGenerator:
         self.sub_idx = template.indices("substrate")
         self.film_idx = template.indices("film")
         self.region_idx = template.indices("region")
-        sub_frac = self.to_frac(np.asarray(template.substrate_coords))
+        self.sub_frac = sub_frac = self.to_frac(np.asarray(template.substrate_coords))
         film_frac = self.to_frac(np.asarray(template.film_coords))
         z_margin = d_max / lattice[2, 2]
         z_low_frac = self.z_low / lattice[2, 2]
@@ -305,7 +303,7 @@ class RandomInterfaceGenerator:
         species = self.template.species
         swaps: list[tuple[int, int]] = []
         drawn: dict[str, int] = {}
-        sub_frac = self.to_frac(np.asarray(self.template.substrate_coords))
+        sub_frac = self.sub_frac
         sub_pos = {int(a): k for k, a in enumerate(self.sub_idx)}
         sub_kind = self.kind[self.sub_idx].copy()
         for key, most in self.settings.exchanges.items():
