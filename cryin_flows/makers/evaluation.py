@@ -39,8 +39,10 @@ class EvaluateMaker(Maker):
         """Compare each of ``datasets`` with ``reference`` (all must fit ``template``)."""
         all_sets = {self.reference_name: reference, **datasets}
         for name, structures in all_sets.items():
-            for i in range(min(len(structures), 1)):
-                template.validate_structure(structures.atoms(i), label=f"dataset {name!r}")
+            for i in range(len(structures)):
+                template.validate_structure(
+                    structures.atoms(i), label=f"dataset {name!r}, frame {i}"
+                )
         doc, _ = evaluate(
             all_sets,
             self.reference_name,
