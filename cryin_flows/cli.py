@@ -104,8 +104,7 @@ def _read_fitting(path: Path, template):
     from cryin_flows.interfaces.interface_set import InterfaceSet
 
     structures = InterfaceSet.read_extxyz(path)
-    for i in range(len(structures)):
-        template.validate_structure(structures.atoms(i), label=f"{path}, frame {i}")
+    template.validate_set(structures, label=str(path))
     return structures
 
 

@@ -166,6 +166,11 @@ class InterfaceTemplate(BaseModel):
                 f"{diff.max():.4f} Å (tolerance {tol} Å)"
             )
 
+    def validate_set(self, structures, label: str = "structures") -> None:
+        """``validate_structure`` for every frame of an InterfaceSet (errors name the frame)."""
+        for i in range(len(structures)):
+            self.validate_structure(structures.atoms(i), label=f"{label}, frame {i}")
+
     # ---------------------------------------------------------------- I/O
     def to_json_file(self, path: str | Path) -> Path:
         """Write the template as JSON."""

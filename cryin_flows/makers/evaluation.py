@@ -39,10 +39,7 @@ class EvaluateMaker(Maker):
         """Compare each of ``datasets`` with ``reference`` (all must fit ``template``)."""
         all_sets = {self.reference_name: reference, **datasets}
         for name, structures in all_sets.items():
-            for i in range(len(structures)):
-                template.validate_structure(
-                    structures.atoms(i), label=f"dataset {name!r}, frame {i}"
-                )
+            template.validate_set(structures, label=f"dataset {name!r}")
         doc, _ = evaluate(
             all_sets,
             self.reference_name,

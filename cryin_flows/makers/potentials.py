@@ -49,7 +49,7 @@ class LabelMaker(Maker):
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
         """Stage 1 moves the atoms inside the template's region window, stage 2 all atoms."""
         calculator = get_calculator(self.reference, **dict(self.calculator_kwargs))
-        template.validate_structure(structures.atoms(0), label="structures to label, frame 0")
+        template.validate_set(structures, label="structures to label")
         trajectories = label_interfaces(
             structures, template.region_z_bounds, calculator, self.settings, self.reference
         )
@@ -220,7 +220,7 @@ class InterfaceEnergyMaker(Maker):
     def make(self, relaxed: RelaxDoc | InterfaceSet, template: InterfaceTemplate) -> EnergyDoc:
         """``e_ref`` None: the lowest structure is put at −0.4 J/m²."""
         structures = relaxed.structures if isinstance(relaxed, RelaxDoc) else relaxed
-        template.validate_structure(structures.atoms(0), label="relaxed structures, frame 0")
+        template.validate_set(structures, label="relaxed structures")
         gamma, e_ref = annotate_interface_energies(structures, template.area, self.e_ref)
         subset = low_energy_subset(structures, gamma, self.max_gamma, self.training_set_size)
         return EnergyDoc(
