@@ -102,6 +102,17 @@ class CryinVaspSetGenerator(VaspInputGenerator):
         self.config_dict = config
         super().__post_init__()
 
+    def get_input_set(self, structure: Structure | None = None, *args, **kwargs):
+        """As atomate2's, but only ``stage1`` keeps selective dynamics: later stages move all."""
+        if (
+            structure is not None
+            and self.preset != "stage1"
+            and "selective_dynamics" in structure.site_properties
+        ):
+            structure = structure.copy()
+            structure.remove_site_property("selective_dynamics")
+        return super().get_input_set(structure, *args, **kwargs)
+
     @property
     def kpoints_updates(self) -> Kpoints | dict:
         """Γ only for interfaces; the paper's mesh for known bulks, else 64 per Å⁻³."""

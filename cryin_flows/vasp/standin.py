@@ -106,9 +106,25 @@ def write_vasprun(
         "SIGMA": float(incar.get("SIGMA", 0.05)),
         "LEPSILON": False,
         "LCHIMAG": False,
+        "MAGMOM": [float(m) for m in incar.get("MAGMOM", [0.0] * len(symbols))],
     }
     params_xml = "".join(f"  {_param(k, v)}\n" for k, v in params.items())
     mesh = " ".join(str(int(k)) for k in kpoints.kpts[0])
+    n_spin = params["ISPIN"]
+    bands = "".join(
+        f"     <r> {e:10.4f} {1.0 if e < 0 else 0.0:8.4f} </r>\n"
+        for e in (-5.0, -4.0, -3.0, -2.0, 1.0, 2.0, 3.0, 4.0)
+    )
+    spins = "".join(
+        f'   <set comment="spin {s}">\n    <set comment="kpoint 1">\n{bands}    </set>\n   </set>\n'
+        for s in range(1, n_spin + 1)
+    )
+    eigen = (
+        '<eigenvalues>\n <array>\n  <dimension dim="1">band</dimension>\n'
+        '  <dimension dim="2">kpoint</dimension>\n  <dimension dim="3">spin</dimension>\n'
+        "  <field>eigene</field>\n  <field>occ</field>\n  <set>\n"
+        f"{spins}  </set>\n </array>\n</eigenvalues>\n"
+    )
     calcs = []
     for energy, forces, stress, frac in steps:
         e = (
@@ -130,6 +146,8 @@ def write_vasprun(
             + e
             + "</calculation>\n"
         )
+    # electronic structure of the last step: a gapped insulator, Fermi level 0
+    calcs[-1] = calcs[-1].replace("</calculation>\n", eigen + "</calculation>\n")
     text = (
         '<?xml version="1.0" encoding="ISO-8859-1"?>\n<modeling>\n <generator>\n'
         '  <i name="program" type="string">vasp </i>\n'
@@ -238,6 +256,7 @@ def run(directory: str | Path = ".") -> int:
                 f"{len(atoms):6d}\n"
             )
             handle.write("   total plane-waves  NPLWV =   10000\n")
+            handle.write(" E-fermi :   0.0000     XC(G=0):  -8.0000     alpha+bet : -5.0000\n")
             handle.write(f"   IBRION = {ibrion:6d}    ionic relax: 0-MD 1-quasi-New 2-CG\n")
             handle.write(
                 f"   ISPIN  = {int(incar.get('ISPIN', 1)):6d}    spin polarized calculation?\n"
@@ -245,7 +264,10 @@ def run(directory: str | Path = ".") -> int:
             handle.write(
                 " k-point     1 :       0.0000    0.0000    0.0000  plane waves:     1000\n"
             )
-            handle.write(f"  free  energy   TOTEN  =     {steps[-1][0]:.8f} eV\n")
+            for energy, forces, *_ in steps:
+                drift = np.asarray(forces).sum(axis=0)
+                handle.write(f"  total drift:                      {_fmt(drift)}\n")
+                handle.write(f"  free  energy   TOTEN  =     {energy:.8f} eV\n")
             handle.write(
                 f"  energy  without entropy=     {steps[-1][0]:.8f}  "
                 f"energy(sigma->0) =     {steps[-1][0]:.8f}\n"
