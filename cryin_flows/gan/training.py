@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import os
 import time
 from collections.abc import Callable
@@ -386,8 +385,3 @@ def plot_losses(csv_path: Path, png_path: Path) -> Path | None:
     fig.savefig(png_path, dpi=110)
     plt.close(fig)
     return png_path
-
-
-def read_config(run_dir: str | Path) -> dict:
-    """The config.json of a run."""
-    return json.loads((Path(run_dir) / "config.json").read_text())

@@ -180,22 +180,6 @@ class RandomInterfaceGenerator:
         z = dz * lat[2, 2]
         return x * x + y * y + z * z
 
-    def closest_pair(self, frac: np.ndarray, atoms: np.ndarray) -> tuple[int, int, float, float]:
-        """For ``atoms`` of a structure, their worst pair: (i, j, distance, minimum distance).
-
-        The worst pair is the one with the smallest distance / minimum-distance ratio.
-        """
-        d2 = self.squared_distances(frac[atoms], frac)
-        d2[np.arange(len(atoms)), atoms] = np.inf
-        ratio = d2 / self.dmin_sq[self.kind[atoms][:, None], self.kind[None, :]]
-        i, j = np.unravel_index(np.argmin(ratio), ratio.shape)
-        return (
-            int(atoms[i]),
-            int(j),
-            float(np.sqrt(d2[i, j])),
-            float(self.dmin[self.kind[atoms[i]], self.kind[j]]),
-        )
-
     # ------------------------------------------------------------------ checks
     def _check_fixed_atoms(self, sub_frac: np.ndarray, film_frac: np.ndarray) -> None:
         """The slabs themselves must respect the minimum distances."""

@@ -165,7 +165,7 @@ def train_m3gnet(
         "element_refs": [float(x) for x in np.asarray(refs).ravel()],
         "epochs": epochs,
         "metrics": {k: v.model_dump() for k, v in metrics.items()},
-        "val_loss": _loss(frames["val"], potential_dir, settings) if frames["val"] else None,
+        "val_loss": _loss(parity["val"], settings) if "val" in parity else None,
         "settings": settings.model_dump(),
     }
     (out_dir / "training_summary.json").write_text(json.dumps(summary, indent=1))
@@ -215,9 +215,8 @@ def evaluate_potential(
     return metrics, parity
 
 
-def _loss(frames: list, potential_dir: Path, settings: M3GNetSettings) -> float:
-    """The training loss (MSE_E per atom + MSE_F + 0.1 MSE_S, eV and GPa) on ``frames``."""
-    p = _predict(frames, ase_calculator(potential_dir))
+def _loss(p: dict[str, np.ndarray], settings: M3GNetSettings) -> float:
+    """The training loss (MSE_E per atom + MSE_F + 0.1 MSE_S, eV and GPa) of predictions."""
     loss = settings.energy_weight * np.mean((p["e_pred"] - p["e_ref"]) ** 2)
     loss += settings.force_weight * np.mean((p["f_pred"] - p["f_ref"]) ** 2)
     if len(p["s_ref"]):
