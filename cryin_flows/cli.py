@@ -30,6 +30,10 @@ potential_app = typer.Typer(help="Train and check M3GNet potentials.", no_args_i
 app.add_typer(potential_app, name="potential")
 vasp_app = typer.Typer(help="VASP DFT+U inputs of the study.", no_args_is_help=True)
 app.add_typer(vasp_app, name="vasp")
+config_app = typer.Typer(
+    help="FireWorks and jobflow configuration for clusters.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
@@ -603,24 +607,276 @@ def energy_command(
         console.print(f"{len(subset)} structures with γ̃ <= {max_gamma} written to {training_set}")
 
 
+def _run_study(
+    preset: str,
+    config: Path | None,
+    overrides: list[str] | None,
+    project_dir: Path | None,
+    resume: bool,
+    title: str,
+) -> None:
+    from cryin_flows.flows.demo import run_study
+    from cryin_flows.flows.study import load_study_settings
+    from cryin_flows.settings import get_settings
+
+    study = load_study_settings(preset, config, overrides)
+    settings = get_settings(**({"project_dir": project_dir} if project_dir else {}))
+    result = run_study(study, settings, resume=resume, console=err_console)
+    _print_summary(title, result.rows)
+    console.print(f"\nflow saved at {result.study_dir / 'flow.json'} (rerun with --resume)")
+    console.print("Read the documents back in Python:\n")
+    console.print(result.read_back_snippet(), highlight=False, markup=False, soft_wrap=True)
+
+
+PresetOption = Annotated[str, typer.Option("--preset", help="Study preset: demo or paper")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML file of study settings (see README)")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="key=value override of a study setting, e.g. gan.epochs=10"),
+]
+ProjectOption = Annotated[
+    Path | None, typer.Option("--project-dir", help="Project folder (default: settings)")
+]
+ResumeOption = Annotated[
+    bool, typer.Option("--resume", help="Reload the saved flow and run only unfinished jobs")
+]
+
+
 @app.command("demo")
 @friendly_errors
 def demo(
-    n: Annotated[int, typer.Option("--n", min=1, help="Random interfaces to build")] = 16,
-    seed: Annotated[int, typer.Option("--seed", help="Seed")] = 0,
-    project_dir: Annotated[
-        Path | None, typer.Option("--project-dir", help="Project folder (default: settings)")
+    config: ConfigOption = None,
+    overrides: SetOption = None,
+    project_dir: ProjectOption = None,
+    resume: ResumeOption = False,
+) -> None:
+    """The whole study at small scale (CHGNet labels) on the configured store, then a report."""
+    _run_study("demo", config, overrides, project_dir, resume, "cryin demo")
+
+
+@app.command("run")
+@friendly_errors
+def run_command(
+    preset: PresetOption = "paper",
+    config: ConfigOption = None,
+    overrides: SetOption = None,
+    project_dir: ProjectOption = None,
+    resume: ResumeOption = False,
+) -> None:
+    """Run a study preset in this process (no queue) on the configured store."""
+    _run_study(preset, config, overrides, project_dir, resume, f"cryin run ({preset})")
+
+
+@app.command("submit")
+@friendly_errors
+def submit_command(
+    preset: PresetOption = "paper",
+    config: ConfigOption = None,
+    overrides: SetOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the workflow (for `lpad add`) instead")
+    ] = None,
+    launchpad: Annotated[
+        Path | None, typer.Option("--launchpad", help="my_launchpad.yaml (default: FireWorks')")
     ] = None,
 ) -> None:
-    """Run the study's stages that exist so far through jobflow on the configured store."""
-    from cryin_flows.flows.demo import run_demo
+    """Convert the study to a FireWorks workflow and add it to the LaunchPad (or --out)."""
+    from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
+    from cryin_flows.launchpad.fireworks import study_workflow, submit_workflow, workflow_summary
+
+    study = load_study_settings(preset, config, overrides)
+    wf = study_workflow(CryinGanStudyMaker(settings=study).make())
+    result = submit_workflow(wf, out=out, launchpad_file=launchpad)
+    rows = workflow_summary(wf)
+    if out is not None:
+        rows["written to"] = f"{result} (add it with: lpad add {result})"
+    else:
+        rows["added; firework ids"] = f"{min(result.values())}-{max(result.values())}"
+    _print_summary("cryin submit", rows)
+    console.print("Run it: qlaunch rapidfire (cluster) or rlaunch rapidfire (this machine)")
+
+
+@config_app.command("init")
+@friendly_errors
+def config_init(
+    config_dir: Annotated[
+        Path, typer.Option("--dir", help="Folder for the configuration files")
+    ] = Path("cryin_config"),
+    project_dir: Annotated[
+        Path | None,
+        typer.Option("--project-dir", help="Runs and embedded store (./cryin_data)"),
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="embedded (files, one process) or mongodb")
+    ] = None,
+    mongodb_uri: Annotated[
+        str | None, typer.Option("--mongodb-uri", help="mongodb:// URI (with --store mongodb)")
+    ] = None,
+    database: Annotated[str, typer.Option("--database", help="Results database")] = "cryin_flows",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="slurm or pbs")] = None,
+    cpu_queue: Annotated[str | None, typer.Option("--cpu-queue", help="CPU partition")] = None,
+    gpu_queue: Annotated[str | None, typer.Option("--gpu-queue", help="GPU partition")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Allocation")] = None,
+    walltime: Annotated[str, typer.Option("--walltime", help="Queue time limit")] = "24:00:00",
+    cpus: Annotated[int, typer.Option("--cpus", min=1, help="Cores per queue job")] = 16,
+) -> None:
+    """Write my_launchpad.yaml, workers, queue adapters, jobflow.yaml and env.sh.
+
+    Options left out are asked for when the terminal is interactive.
+    """
+    import sys
+
+    from rich.prompt import Prompt
+
+    from cryin_flows.launchpad.config import ClusterAnswers, write_cluster_config
+
+    interactive = sys.stdin.isatty()
+    if store is None:
+        store = (
+            Prompt.ask("Store", choices=["embedded", "mongodb"], default="embedded")
+            if interactive
+            else "embedded"
+        )
+    if store == "mongodb" and mongodb_uri is None and interactive:
+        mongodb_uri = Prompt.ask("MongoDB URI (mongodb://user:pass@host:27017/db)", password=True)
+    if scheduler is None:
+        scheduler = (
+            Prompt.ask("Scheduler", choices=["slurm", "pbs"], default="slurm")
+            if interactive
+            else "slurm"
+        )
+    answers = ClusterAnswers(
+        config_dir=config_dir,
+        project_dir=project_dir or Path("cryin_data"),
+        store=store,
+        mongodb_uri=mongodb_uri,
+        database=database,
+        scheduler=scheduler,
+        cpu_queue=cpu_queue,
+        gpu_queue=gpu_queue,
+        account=account,
+        walltime=walltime,
+        cpus=cpus,
+    )
+    written = write_cluster_config(answers)
+    _print_summary("cryin config init", {k: str(v) for k, v in written.items()})
+    env = written["env.sh"]
+    console.print(
+        f"Next: source {env}; lpad reset; cryin config check; cryin submit --preset paper"
+    )
+
+
+@config_app.command("check")
+@friendly_errors
+def config_check(
+    config_dir: Annotated[
+        Path | None, typer.Option("--dir", help="Folder written by config init (default: env)")
+    ] = None,
+) -> None:
+    """Connect to the JobStore and the LaunchPad the configuration names, and report."""
+    from cryin_flows.launchpad.config import check_cluster_config
+
+    rows = check_cluster_config(config_dir)
+    table = Table(title="cryin config check")
+    for column in ("", "ok", "detail"):
+        table.add_column(column)
+    for what, ok, detail in rows:
+        table.add_row(what, "[green]yes[/]" if ok else "[red]no[/]", detail)
+    console.print(table)
+    if not all(ok for _, ok, _ in rows):
+        raise typer.Exit(1)
+
+
+@app.command("query")
+@friendly_errors
+def query_command(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="interfaces, labels, frames, potentials, "
+            "relaxations, energies, gan-runs, generated or evaluations"
+        ),
+    ],
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="key=value on the output, e.g. bond_weight=0.05"),
+    ] = None,
+    max_energy: Annotated[
+        float | None,
+        typer.Option("--max-energy", help="Structures with γ̃ <= this, J/m² (energies only)"),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many rows")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="With --max-energy: write the structures (extxyz)")
+    ] = None,
+    project_dir: ProjectOption = None,
+) -> None:
+    """List stored results of one kind, newest first (or low-energy structures)."""
+    import json
+
+    from cryin_flows.launchpad.queries import low_energy_structures, query_outputs
+    from cryin_flows.launchpad.stores import get_job_store
     from cryin_flows.settings import get_settings
 
-    settings = get_settings(**({"project_dir": project_dir} if project_dir else {}))
-    result = run_demo(settings, n=n, seed=seed, console=err_console)
-    _print_summary("cryin demo", result.summary_rows())
-    console.print("\nRead the structures back in Python:\n")
-    console.print(result.read_back_snippet(), highlight=False, markup=False, soft_wrap=True)
+    store = get_job_store(get_settings(**({"project_dir": project_dir} if project_dir else {})))
+    if max_energy is not None:
+        if kind != "energies":
+            raise ConfigurationError("--max-energy applies to: cryin query energies")
+        rows, structures = low_energy_structures(store, max_energy, filters, limit)
+        if out is not None and structures is not None:
+            structures.write_extxyz(out)
+            err_console.print(f"{len(structures)} structures written to {out}")
+    else:
+        if out is not None:
+            raise ConfigurationError("--out needs --max-energy")
+        rows = query_outputs(store, kind, filters, limit)
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    if not rows:
+        err_console.print(f"no {kind} found")
+        return
+    table = Table(title=f"{kind} ({len(rows)})")
+    for column in rows[0]:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
+    console.print(table)
+
+
+@app.command("report")
+@friendly_errors
+def report_command(
+    uuid: Annotated[
+        str | None, typer.Argument(help="Evaluation job UUID (default: the newest)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Report folder")] = Path("report"),
+    project_dir: ProjectOption = None,
+) -> None:
+    """Rebuild the HTML report of a stored evaluation."""
+    from cryin_flows.analysis.report import write_report
+    from cryin_flows.launchpad.queries import query_outputs
+    from cryin_flows.launchpad.stores import get_job_store, load_output
+    from cryin_flows.schemas.evaluation import EvaluationDoc
+    from cryin_flows.settings import get_settings
+
+    store = get_job_store(get_settings(**({"project_dir": project_dir} if project_dir else {})))
+    if uuid is None:
+        newest = query_outputs(store, "evaluations", limit=1)
+        if not newest:
+            raise ConfigurationError("no evaluation in the store; run one or give a UUID")
+        uuid = newest[0]["uuid"]
+    store.connect()
+    if store.query_one({"uuid": uuid}, properties=["uuid"]) is None:
+        raise ConfigurationError(f"no job output with uuid {uuid} in the store")
+    doc = load_output(uuid, store)
+    if not isinstance(doc, EvaluationDoc):
+        raise ConfigurationError(f"{uuid} is a {type(doc).__name__}, not an evaluation")
+    path = write_report(doc, out)
+    console.print(f"report of evaluation {uuid}: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cryin_flows.analysis.fingerprints import DEFAULT_ANIONS, PAPER_OXIDATION_STATES
 from cryin_flows.analysis.sites import (
@@ -37,9 +37,10 @@ from cryin_flows.schemas.evaluation import (
     MotifRow,
     RdfCurve,
 )
+from cryin_flows.utils import SerializableModel
 
 
-class EvaluationSettings(BaseModel):
+class EvaluationSettings(SerializableModel):
     """How datasets are compared; recorded in the EvaluationDoc."""
 
     sites: str = Field("region", description="'region' (interface cations) or 'all' cations")

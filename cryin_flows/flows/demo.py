@@ -1,129 +1,135 @@
-"""``cryin demo``: the stages built so far, run through jobflow on the configured store.
+"""``cryin demo`` / ``cryin run``: the study flow run in this process on the configured store.
 
-Stages now: interface template -> random interfaces -> CryinGAN training (a few epochs) ->
-generation and clean-up -> evaluation report. Until the potential stage exists, the random
-interfaces stand in for the low-energy GAN training set.
+The flow is saved to ``<project_dir>/studies/<preset>/flow.json`` before anything runs; with
+``resume`` the saved flow is loaded and only jobs without an output in the store run.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobflow import Flow, run_locally
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cryin_flows.analysis.evaluate import EvaluationSettings
-from cryin_flows.gan.config import GanConfig
+from cryin_flows.flows.study import CryinGanStudyMaker, StudySettings
+from cryin_flows.launchpad.local import load_flow, run_resumable, save_flow
 from cryin_flows.launchpad.stores import describe_store, get_job_store, load_output
-from cryin_flows.makers.evaluation import EvaluateMaker
-from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
-from cryin_flows.makers.interfaces import InterfaceTemplateMaker, RandomInterfacesMaker
 from cryin_flows.settings import CryinSettings
 
 
 @dataclass
-class DemoResult:
-    """Where the demo put its results, and the numbers worth a glance."""
+class StudyResult:
+    """Where a local study run put its results, and the numbers worth a glance."""
 
     store: str
-    project_dir: Path
+    study_dir: Path
+    flow_uuid: str
     uuids: dict[str, str]
-    extxyz: dict[str, Path]
+    counts: dict[str, int]
+    seconds: float
     rows: dict
 
-    def summary_rows(self) -> dict:
-        """Rows of the closing table."""
-        rows = {"store": self.store}
-        rows.update({f"{stage} job": uuid for stage, uuid in self.uuids.items()})
-        rows.update(self.rows)
-        rows.update({f"{name} (extxyz copy)": str(path) for name, path in self.extxyz.items()})
-        return rows
-
     def read_back_snippet(self) -> str:
-        """Python that loads the demo's results from the store."""
-        return (
-            "from cryin_flows.launchpad.stores import get_job_store, load_output\n"
-            "from cryin_flows.settings import get_settings\n\n"
-            f'store = get_job_store(get_settings(project_dir="{self.project_dir}"))\n'
-            f'template = load_output("{self.uuids["template"]}", store)  # InterfaceTemplate\n'
-            f'random = load_output("{self.uuids["random interfaces"]}", store)\n'
-            "random.structures.structure(0)  # InterfaceSet -> pymatgen Structure\n"
-            f'model = load_output("{self.uuids["gan train"]}", store)  # GanTrainDoc\n'
-            f'generated = load_output("{self.uuids["gan generate"]}", store)  # GanGenerateDoc\n'
-            f'evaluation = load_output("{self.uuids["evaluate"]}", store)  # EvaluationDoc\n'
-        )
+        """Python that loads the study's documents from the store."""
+        lines = [
+            "from cryin_flows.launchpad.stores import get_job_store, load_output",
+            "store = get_job_store()  # the store this run used (same settings)",
+        ]
+        for name, uuid in self.uuids.items():
+            lines.append(f'{name.replace(" ", "_")} = load_output("{uuid}", store)')
+        return "\n".join(lines)
 
 
-def demo_gan_config(seed: int = 0) -> GanConfig:
-    """Paper architecture and optimiser, a few epochs: shows the stage, learns little."""
-    return GanConfig(epochs=2, batch_size=16, gen_interval=1, seed=seed, checkpoint_every=1)
-
-
-def run_demo(
-    settings: CryinSettings, n: int = 16, seed: int = 0, console: Console | None = None
-) -> DemoResult:
-    """Run the demo flow on the store the settings name; return where everything went."""
+def run_study(
+    study: StudySettings,
+    settings: CryinSettings,
+    resume: bool = False,
+    console: Console | None = None,
+) -> StudyResult:
+    """Build (or, with ``resume``, reload) the study flow and run its missing jobs."""
     console = console or Console(stderr=True)
     store = get_job_store(settings)
-    template_job = InterfaceTemplateMaker().make()
-    interfaces_job = RandomInterfacesMaker(n=n, seed=seed).make(template_job.output)
-    train_job = GanTrainMaker(config=demo_gan_config(seed)).make(interfaces_job.output.structures)
-    generate_job = GanGenerateMaker(n=n, seed=seed).make(train_job.output)
-    report_dir = settings.project_dir.expanduser().resolve() / "demo_report"
-    evaluate_job = EvaluateMaker(
-        settings=EvaluationSettings(n_resamples=200, seed=seed),
-        report_dir=str(report_dir),
-        cache_dir=str(settings.project_dir.expanduser().resolve() / "fingerprints"),
-    ).make(
-        template_job.output,
-        interfaces_job.output.structures,
-        {"generated": generate_job.output.structures},
-        requested={"generated": n},
+    project = settings.project_dir.expanduser().resolve()
+    study_dir = project / "studies" / study.preset
+    flow_path = study_dir / "flow.json"
+    if resume:
+        flow = load_flow(flow_path)
+    else:
+        flow = CryinGanStudyMaker(
+            settings=study,
+            report_dir=str(study_dir / "report"),
+            cache_dir=str(project / "fingerprints"),
+        ).make()
+        save_flow(flow, flow_path)
+    start = time.perf_counter()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} jobs"),
+        TimeElapsedColumn(),
+        console=console,
     )
-    jobs = {
-        "template": template_job,
-        "random interfaces": interfaces_job,
-        "gan train": train_job,
-        "gan generate": generate_job,
-        "evaluate": evaluate_job,
-    }
-    flow = Flow(list(jobs.values()), name="cryin demo")
-    settings.runs_dir.mkdir(parents=True, exist_ok=True)
-    with console.status(f"running {len(jobs)} jobs on the {describe_store(settings)}"):
-        run_locally(
-            flow,
-            store=store,
-            create_folders=True,
-            root_dir=settings.runs_dir,
-            log=False,
-            ensure_success=True,
-        )
-    template = load_output(template_job.uuid, store)
-    random = load_output(interfaces_job.uuid, store)
-    model = load_output(train_job.uuid, store)
-    generated = load_output(generate_job.uuid, store)
-    evaluation = load_output(evaluate_job.uuid, store)
-    out_dir = settings.project_dir
-    extxyz = {
-        "random interfaces": random.structures.write_extxyz(out_dir / "demo_random.extxyz"),
-        "generated": generated.structures.write_extxyz(out_dir / "demo_generated.extxyz"),
-    }
-    rows = {k: v for k, v in template.summary().items() if k != "system"}
-    rows["random interfaces"] = random.n_structures
-    rows["GAN epochs / final W estimate"] = (
-        f"{model.epochs} / {model.final_losses.get('wasserstein', float('nan')):+.4f}"
-    )
-    rows["generated kept / rejected"] = f"{generated.n_generated} / {generated.n_rejected}"
-    rows["close pairs per raw structure"] = f"{generated.close_pairs_before.mean:.1f}"
-    distance = evaluation.fingerprint_distances["generated"].get("all")
-    if distance is not None:
-        rows["fingerprint distance generated-training"] = str(distance.euclidean)
-    rows["report"] = evaluation.report
-    return DemoResult(
+    with progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_start(name: str, position: int, total: int) -> None:
+            progress.update(task, description=name, completed=position, total=total)
+
+        counts = run_resumable(flow, store, settings.runs_dir, on_start=on_start)
+        progress.update(task, description="done", completed=counts["total"])
+    uuids = {name: ref.uuid for name, ref in flow.output.items() if name != "gan_runs"}
+    result = StudyResult(
         store=describe_store(settings),
-        project_dir=settings.project_dir.expanduser().resolve(),
-        uuids={name: job.uuid for name, job in jobs.items()},
-        extxyz=extxyz,
-        rows=rows,
+        study_dir=study_dir,
+        flow_uuid=flow.uuid,
+        uuids=uuids,
+        counts=counts,
+        seconds=time.perf_counter() - start,
+        rows={},
     )
+    result.rows = summary_rows(result, store)
+    return result
+
+
+def summary_rows(result: StudyResult, store) -> dict:
+    """The closing table: structures, potential errors, low-energy shares, distances."""
+    frames = load_output(result.uuids["frames"], store)
+    potential = load_output(result.uuids["potential"], store)
+    training = load_output(result.uuids["training_set"], store)
+    evaluation = load_output(result.uuids["evaluation"], store)
+    rows: dict[str, str] = {"store": result.store}
+    rows["jobs run / skipped (already done)"] = (
+        f"{result.counts['ran']} / {result.counts['skipped']} in {result.seconds:.0f} s"
+    )
+    rows["training frames (train/val/test)"] = "/".join(
+        str(frames.counts[k]) for k in ("train", "val", "test")
+    )
+    test = potential.metrics.get("test") or potential.metrics.get("train")
+    rows["potential"] = (
+        f"lr {potential.settings.learning_rate:g}, batch {potential.settings.batch_size}, "
+        f"{potential.epochs} epochs"
+    )
+    rows["potential test MAE (E, F, S)"] = (
+        f"{test.energy_mae_mev_atom:.1f} meV/atom, {test.force_mae_mev_a:.0f} meV/Å, "
+        f"{test.stress_mae_gpa:.3f} GPa"
+    )
+    rows["random interfaces relaxed"] = str(training.structures.frac_coords.shape[0])
+    rows["e_ref"] = f"{training.e_ref:.4f} eV/atom"
+    rows["GAN training set (γ̃ <= 0)"] = str(training.n_training_set)
+    for name, summary in evaluation.datasets.items():
+        energy = summary.energy
+        low = f"{100 * energy.fraction_below_0.value:.0f} %" if energy else "n/a"
+        generated = name not in ("random", evaluation.reference)
+        failed = f", failed {summary.failed_percent:.0f} %" if generated else ""
+        rows[f"{name}: γ̃ <= 0"] = f"{low} of {summary.n_structures}{failed}"
+    for name, per_element in evaluation.fingerprint_distances.items():
+        distance = per_element.get("all")
+        if distance is not None:
+            rows[f"{name}: fingerprint distance"] = (
+                f"{distance.euclidean.value:.4f} [{distance.euclidean.low:.4f}, "
+                f"{distance.euclidean.high:.4f}]"
+            )
+    rows["report"] = str(evaluation.report)
+    return rows

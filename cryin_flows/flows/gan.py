@@ -9,13 +9,20 @@ from jobflow import Flow, Maker
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
+from cryin_flows.makers.potentials import InterfaceEnergyMaker, RelaxMaker
+
+
+def run_label(config: GanConfig) -> str:
+    """Name of one GAN run, used in job names and as its dataset name in evaluations."""
+    return f"{config.variant} λ={config.bond_weight:g} seed={config.seed}"
 
 
 @dataclass
 class GanSweepMaker(Maker):
     """One train + generate pair per (variant, λ, seed); the comb variant ignores λ.
 
-    Defaults are the paper's sweep: λ in {0, 0.01, 0.05, 0.1}, 3 seeds, CryinGAN.
+    Defaults are the paper's sweep: λ in {0, 0.01, 0.05, 0.1}, 3 seeds, CryinGAN. Given a
+    potential, each run's structures are also relaxed (``relax``) and their γ̃ computed.
     """
 
     name: str = "gan sweep"
@@ -24,6 +31,7 @@ class GanSweepMaker(Maker):
     seeds: tuple[int, ...] = (0, 1, 2)
     config: GanConfig = field(default_factory=GanConfig)
     generate: GanGenerateMaker = field(default_factory=GanGenerateMaker)
+    relax: RelaxMaker = field(default_factory=RelaxMaker)
 
     def runs(self) -> list[GanConfig]:
         """The configurations of the sweep, in order."""
@@ -39,21 +47,38 @@ class GanSweepMaker(Maker):
                     )
         return configs
 
-    def make(self, dataset: InterfaceSet | str) -> Flow:
-        """The sweep flow; its output lists, per run, the train and generate documents."""
+    def make(
+        self,
+        dataset: InterfaceSet | str,
+        potential=None,
+        template=None,
+        e_ref: float | None = None,
+    ) -> Flow:
+        """The sweep flow; its output lists, per run, the train and generate documents, and
+        with ``potential`` and ``template`` the relax and energy documents (γ̃ with ``e_ref``)."""
+        if (potential is None) != (template is None):
+            raise ValueError("relaxing generated structures needs both potential and template")
         jobs, outputs = [], []
         for config in self.runs():
-            label = f"{config.variant} λ={config.bond_weight:g} seed={config.seed}"
+            label = run_label(config)
             train = GanTrainMaker(name=f"gan train {label}", config=config).make(dataset)
             gen = self.generate.update_kwargs({"name": f"gan generate {label}"}).make(train.output)
             jobs += [train, gen]
-            outputs.append(
-                {
-                    "variant": config.variant,
-                    "bond_weight": config.bond_weight,
-                    "seed": config.seed,
-                    "train": train.output,
-                    "generate": gen.output,
-                }
-            )
+            run = {
+                "variant": config.variant,
+                "bond_weight": config.bond_weight,
+                "seed": config.seed,
+                "train": train.output,
+                "generate": gen.output,
+            }
+            if potential is not None:
+                relax = self.relax.update_kwargs({"name": f"relax generated {label}"}).make(
+                    gen.output.structures, potential
+                )
+                energy = InterfaceEnergyMaker(
+                    name=f"interface energy {label}", training_set_size=None
+                ).make(relax.output, template, e_ref=e_ref)
+                jobs += [relax, energy]
+                run.update(relax=relax.output, energy=energy.output)
+            outputs.append(run)
         return Flow(jobs, output=outputs, name=self.name)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from cryin_flows.utils import SerializableModel
 
 Variant = Literal["cryingan", "comb", "max", "mix"]
 
 
-class GanConfig(BaseModel):
+class GanConfig(SerializableModel):
     """Everything that defines a training run; stored in checkpoints and documents."""
 
     variant: Variant = Field(

@@ -137,6 +137,29 @@ class InterfaceSet(MSONable):
         template_hash = str(infos[0].get("template_hash", ""))
         return cls(lattice, species, coords, infos, template_hash=template_hash)
 
+    @classmethod
+    def concatenate(cls, sets: list[InterfaceSet]) -> InterfaceSet:
+        """One set of all frames of ``sets``, which must share lattice, species and template."""
+        if not sets:
+            raise ValueError("nothing to concatenate")
+        first = sets[0]
+        for i, other in enumerate(sets[1:], start=1):
+            if (
+                other.species != first.species
+                or not np.allclose(other.lattice, first.lattice, atol=1e-6)
+                or other.template_hash != first.template_hash
+            ):
+                raise TemplateMismatchError(
+                    f"set {i} differs from set 0 in lattice, species order or template"
+                )
+        return cls(
+            first.lattice,
+            first.species,
+            np.concatenate([s.frac_coords for s in sets]),
+            [info for s in sets for info in s.infos],
+            first.template_hash,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict (coordinates rounded to 1e-8, far below any structural meaning)."""
         return {

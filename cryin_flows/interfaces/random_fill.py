@@ -13,12 +13,13 @@ from collections.abc import Callable
 from itertools import combinations_with_replacement
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from pymatgen.core import Species
 
 from cryin_flows.errors import ConfigurationError, RegionFillError
 from cryin_flows.interfaces.interface_set import InterfaceSet, wrap_fractional
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.utils import SerializableModel
 
 PAPER_EXCHANGES = {"Sc-Co": 3, "Li-Co": 3, "Cl-O": 6}
 MIN_DISTANCE_FLOOR = 1.5  # Å: no default minimum distance goes below this
@@ -59,7 +60,7 @@ def default_min_distances(
     return out
 
 
-class RandomFillSettings(BaseModel):
+class RandomFillSettings(SerializableModel):
     """How random interfaces are drawn from a template."""
 
     min_distances: dict[str, float] = Field(

@@ -9,6 +9,7 @@ from pymatgen.core import Structure
 
 from cryin_flows.data import load_bulk
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.utils import SerializableModel
 
 
 class SlabSpec(BaseModel):
@@ -38,7 +39,7 @@ class SlabSpec(BaseModel):
         return load_bulk(self.bulk)
 
 
-class InterfaceSystem(BaseModel):
+class InterfaceSystem(SerializableModel):
     """A substrate|film interface with a disordered region of given composition between them."""
 
     name: str = Field("custom", description="Label recorded in every output")

@@ -164,6 +164,7 @@ class PotentialSweepMaker(Maker):
                     ).make(frames)
                 )
         best = pick_lowest_val_loss([j.output for j in jobs])
+        best.name = "best potential (lowest validation loss)"
         return Flow([*jobs, best], output=best.output, name=self.name)
 
 
@@ -217,11 +218,21 @@ class InterfaceEnergyMaker(Maker):
     training_set_size: int | None = 1500
 
     @job(data=["structures", "training_set"])
-    def make(self, relaxed: RelaxDoc | InterfaceSet, template: InterfaceTemplate) -> EnergyDoc:
-        """``e_ref`` None: the lowest structure is put at −0.4 J/m²."""
-        structures = relaxed.structures if isinstance(relaxed, RelaxDoc) else relaxed
+    def make(
+        self,
+        relaxed: RelaxDoc | InterfaceSet | list[RelaxDoc],
+        template: InterfaceTemplate,
+        e_ref: float | None = None,
+    ) -> EnergyDoc:
+        """γ̃ with ``e_ref`` (this argument, else the maker's field; both None: the lowest
+        structure is put at −0.4 J/m²). A list of RelaxDocs is treated as one set."""
+        parts = relaxed if isinstance(relaxed, list) else [relaxed]
+        structures = InterfaceSet.concatenate(
+            [p.structures if isinstance(p, RelaxDoc) else p for p in parts]
+        )
         template.validate_set(structures, label="relaxed structures")
-        gamma, e_ref = annotate_interface_energies(structures, template.area, self.e_ref)
+        e_ref = self.e_ref if e_ref is None else e_ref
+        gamma, e_ref = annotate_interface_energies(structures, template.area, e_ref)
         subset = low_energy_subset(structures, gamma, self.max_gamma, self.training_set_size)
         return EnergyDoc(
             e_ref=e_ref,

@@ -15,14 +15,15 @@ from ase.calculators.calculator import Calculator
 from ase.constraints import FixAtoms
 from ase.optimize import BFGS, FIRE
 from monty.json import MSONable
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.utils import SerializableModel
 
 OPTIMIZERS = {"FIRE": FIRE, "BFGS": BFGS}
 
 
-class LabelSettings(BaseModel):
+class LabelSettings(SerializableModel):
     """Two-stage relaxation of a random interface with a reference calculator."""
 
     stage1_steps: int = Field(50, ge=0, description="Region-only steps (the paper: 50)")

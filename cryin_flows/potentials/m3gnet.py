@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +13,12 @@ from pydantic import BaseModel, Field
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.potentials.frames import EV_PER_A3_IN_GPA, SPLITS
+from cryin_flows.utils import SerializableModel
 
 POTENTIAL_FILES = ("model.pt", "model.json", "state.pt")
 
 
-class M3GNetSettings(BaseModel):
+class M3GNetSettings(SerializableModel):
     """Training hyperparameters: the paper's where it gives them, matgl's M3GNet otherwise."""
 
     learning_rate: float = Field(1e-3, gt=0, description="Adam learning rate (paper: 1e-3)")
@@ -81,6 +84,24 @@ def ase_calculator(path: str | Path):
     return PESCalculator(load_potential(path), stress_unit="eV/A3")
 
 
+@contextmanager
+def _training_log(path: Path):
+    """matgl's dataset prints and Lightning's banners go to ``path``, not the terminal."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric")]
+    levels = [lg.level for lg in loggers]
+    with open(path, "a") as handle, redirect_stdout(handle), redirect_stderr(handle):
+        handler = logging.StreamHandler(handle)
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
+            lg.addHandler(handler)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
+                lg.removeHandler(handler)
+
+
 def train_m3gnet(
     frames_dir: str | Path, out_dir: str | Path, settings: M3GNetSettings | None = None
 ) -> dict:
@@ -91,10 +112,6 @@ def train_m3gnet(
     frame has one stoichiometry). Returns a summary with per-split metrics and file paths.
     """
     import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import EarlyStopping
-    from matgl.models import M3GNet
-    from matgl.utils.training import MGLDatasetLoader, MGLPotentialTrainer, fit_element_refs
-    from pymatgen.io.ase import AseAtomsAdaptor
 
     settings = settings or M3GNetSettings()
     paths = split_paths(frames_dir)
@@ -103,6 +120,16 @@ def train_m3gnet(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pl.seed_everything(settings.seed, workers=True, verbose=False)
+    with _training_log(out_dir / "training.log"):
+        return _train(frames, paths, elements, out_dir, settings)
+
+
+def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> dict:
+    from lightning.pytorch.callbacks import EarlyStopping
+    from matgl.models import M3GNet
+    from matgl.utils.training import MGLDatasetLoader, MGLPotentialTrainer, fit_element_refs
+    from pymatgen.io.ase import AseAtomsAdaptor
+
     datasets = {
         name: MGLDatasetLoader.from_extxyz(
             paths[name],

@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.utils import SerializableModel
 
 
-class RelaxSettings(BaseModel):
+class RelaxSettings(SerializableModel):
     """FIRE on positions only (fixed cell), ASE's FIRE defaults."""
 
     fmax: float = Field(0.05, gt=0, description="Force threshold, eV/Å (SPEC §4)")

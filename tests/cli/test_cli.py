@@ -114,18 +114,3 @@ def test_bad_miller_index_from_system_file(tmp_path):
     )
     result = invoke("interfaces", "template", "--system", system)
     assert result.exit_code == 1 and "Miller index (0, 0, 0)" in result.output
-
-
-def test_demo_runs_through_jobflow(tmp_path):
-    result = invoke("demo", "--n", 3, "--project-dir", tmp_path / "proj")
-    assert result.exit_code == 0, result.output
-    assert "load_output(" in result.output
-    assert (tmp_path / "proj" / "store").is_dir()
-    assert len(InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_random.extxyz")) == 3
-    assert (tmp_path / "proj" / "demo_report" / "report.html").exists()
-    generated = InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_generated.extxyz")
-    assert (
-        len(generated) <= 3
-        and generated.species
-        == InterfaceSet.read_extxyz(tmp_path / "proj" / "demo_random.extxyz").species
-    )

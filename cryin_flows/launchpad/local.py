@@ -1,0 +1,82 @@
+"""Run a Flow in this process, job by job, so an interrupted run resumes where it stopped.
+
+jobflow's ``run_locally`` reruns every job of a flow. Here the flow is saved first
+(``flow.json``); each job runs through ``run_locally`` on its own, in dependency order, and a
+job whose output is already in the store is skipped. Rerunning with the saved flow (same job
+UUIDs) therefore repeats no completed job. FireWorks runs resume through FireWorks instead
+(``lpad detect_lostruns --rerun``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from jobflow import Flow, JobStore, run_locally
+from monty.json import MontyDecoder, MontyEncoder
+
+from cryin_flows.errors import ConfigurationError
+
+
+def save_flow(flow: Flow, path: str | Path) -> Path:
+    """Write ``flow`` as JSON (atomically): the record a resumed run starts from."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(flow, cls=MontyEncoder))
+    tmp.replace(path)
+    return path
+
+
+def load_flow(path: str | Path) -> Flow:
+    """A flow written by ``save_flow``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError(f"{path}: no saved flow to resume (run without --resume first)")
+    flow = MontyDecoder().decode(path.read_text())
+    if not isinstance(flow, Flow):
+        raise ConfigurationError(f"{path}: does not hold a jobflow Flow")
+    return flow
+
+
+def completed_uuids(store: JobStore, uuids: list[str]) -> set[str]:
+    """UUIDs among ``uuids`` whose output is in the store."""
+    store.connect()
+    return {d["uuid"] for d in store.query({"uuid": {"$in": uuids}}, properties=["uuid"])}
+
+
+def run_resumable(
+    flow: Flow,
+    store: JobStore,
+    root_dir: str | Path,
+    on_start: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """Run the jobs of ``flow`` not yet in ``store``; returns counts of run and skipped jobs.
+
+    ``on_start(job name, position, total)`` is called before each job (for progress bars).
+    A failing job raises its own exception; the jobs before it stay in the store.
+    """
+    jobs = [job for job, _ in flow.iterflow()]
+    done = completed_uuids(store, [job.uuid for job in jobs])
+    root_dir = Path(root_dir)
+    root_dir.mkdir(parents=True, exist_ok=True)
+    ran = 0
+    for position, job in enumerate(jobs):
+        if job.uuid in done:
+            continue
+        if on_start:
+            on_start(job.name, position, len(jobs))
+        job.hosts = []  # run it as a flow of its own; its inputs resolve from the store
+        run_locally(
+            job,
+            store=store,
+            create_folders=True,
+            root_dir=root_dir,
+            log=False,
+            ensure_success=True,
+            allow_external_references=True,
+            raise_immediately=True,
+        )
+        ran += 1
+    return {"ran": ran, "skipped": len(done), "total": len(jobs)}

@@ -1,0 +1,53 @@
+"""A tiny study (Lennard-Jones reference, a few structures, an epoch or two) run once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cryin_flows.cli import app
+
+# every stage runs, on numbers small enough for a test (about a minute on 2 cores)
+TINY_STUDY = {
+    "reference": "ase.calculators.lj:LennardJones",
+    "reference_kwargs": {"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
+    "n_label": 3,
+    "n_label_exchanged": 1,
+    "label": {"stage1_steps": 2, "stage2_max_steps": 8},
+    "n_bulk_labels": 1,
+    "potential": {"max_epochs": 2, "patience": 2},
+    "batch_sizes": [4],
+    "n_random": 8,
+    "relax_chunk": 4,
+    "relax": {"max_steps": 5},
+    "training_set_size": 6,
+    "gan": {"epochs": 1, "batch_size": 4},
+    "bond_weights": [0.05],
+    "n_generate": 4,
+    "evaluation": {"n_resamples": 20},
+}
+
+
+def write_tiny_study(path: Path) -> Path:
+    """The tiny study settings as a YAML file (the ``--config`` of ``cryin demo/submit``)."""
+    path.write_text(yaml.safe_dump(TINY_STUDY))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    """(project dir, CLI output) of ``cryin demo --config tiny.yaml`` on an embedded store."""
+    root = tmp_path_factory.mktemp("tiny_study")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CRYIN_CONFIG_FILE", str(root / "none.yaml"))
+        mp.setenv("JOBFLOW_CONFIG_FILE", str(root / "none.yaml"))
+        mp.chdir(root)
+        config = write_tiny_study(root / "tiny.yaml")
+        result = CliRunner().invoke(
+            app, ["demo", "--config", str(config), "--project-dir", str(root / "proj")]
+        )
+    assert result.exit_code == 0, result.output
+    return root / "proj", result.output

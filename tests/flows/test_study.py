@@ -1,0 +1,147 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cryin_flows.cli import app
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.launchpad.local import load_flow
+from cryin_flows.launchpad.stores import get_job_store, load_output
+from cryin_flows.schemas.evaluation import EvaluationDoc
+from cryin_flows.settings import get_settings
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_paper_preset_has_the_papers_numbers():
+    paper = load_study_settings("paper")
+    assert (paper.n_label, paper.n_label_exchanged) == (350, 600)
+    assert paper.reference == "vasp"
+    assert paper.learning_rates == (1e-3, 5e-4) and paper.batch_sizes == (2, 4, 6)
+    assert paper.potential.stress_weight == 0.1 and paper.relax.fmax == 0.05
+    assert paper.relax.max_steps == 1000 and paper.training_set_size == 1500
+    assert paper.gan.epochs == 100_000 and paper.bond_weights == (0.0, 0.01, 0.05, 0.1)
+    assert paper.gan_seeds == (0, 1, 2) and paper.n_generate == 1000
+    assert paper.evaluation.n_resamples == 1000
+
+
+def test_yaml_then_overrides_win(tmp_path):
+    config = tmp_path / "study.yaml"
+    config.write_text("n_random: 40\ngan: {epochs: 7}\n")
+    study = load_study_settings("demo", config, ["gan.epochs=9", "bond_weights=[0.1]"])
+    assert study.n_random == 40 and study.gan.epochs == 9 and study.bond_weights == (0.1,)
+    # untouched nested values keep the preset's
+    assert study.gan.batch_size == 8 and study.reference == "chgnet"
+
+
+def test_bad_study_settings_name_the_field(tmp_path):
+    with pytest.raises(ConfigurationError, match="n_randm"):
+        load_study_settings("demo", overrides=["n_randm=3"])
+    with pytest.raises(ConfigurationError, match=r"relax\.fmax"):
+        load_study_settings("demo", overrides=["relax.fmax=-1"])
+    with pytest.raises(ConfigurationError, match="unknown preset"):
+        load_study_settings("large")
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_study_settings("demo", tmp_path / "missing.yaml")
+
+
+def test_paper_flow_shape_and_categories():
+    flow = CryinGanStudyMaker(settings=load_study_settings("paper")).make()
+    jobs = [job for job, _ in flow.iterflow()]
+    names = [job.name for job in jobs]
+    category = {job.name: job.config.manager_config.get("_category") for job in jobs}
+    # 3,200 random interfaces relaxed in chunks of 500
+    assert sum(name.startswith("relax random") for name in names) == 7
+    # 4 λ x 3 seeds, each trained, sampled, relaxed and scored
+    for stem in ("gan train", "gan generate", "relax generated", "interface energy cryingan"):
+        assert sum(name.startswith(stem) for name in names) == 12
+    assert sum(name.startswith("potential lr=") for name in names) == 6
+    assert category["dft_labels"] == "cpu" and category["evaluate"] == "cpu"
+    assert category["potential lr=0.001 batch=4"] == "gpu"
+    assert category["relax random 0-499"] == "gpu"
+    assert category["gan train cryingan λ=0.05 seed=1"] == "gpu"
+    assert set(flow.output) == {
+        "template",
+        "frames",
+        "potential",
+        "training_set",
+        "gan_runs",
+        "evaluation",
+    }
+
+
+def test_tiny_study_end_to_end(tiny_study):
+    project, output = tiny_study
+    assert "jobs run / skipped" in output and "potential test MAE" in output
+    flow = load_flow(project / "studies" / "demo" / "flow.json")
+    store = get_job_store(get_settings(project_dir=project))
+    evaluation = load_output(flow.output["evaluation"].uuid, store)
+    assert isinstance(evaluation, EvaluationDoc)
+    assert set(evaluation.datasets) == {"training", "random", "cryingan λ=0.05 seed=0"}
+    assert (project / "studies" / "demo" / "report" / "report.html").exists()
+    training = load_output(flow.output["training_set"].uuid, store)
+    assert len(training.training_set) == 6 == training.n_training_set
+    gammas = [info["interface_energy"] for info in training.training_set.infos]
+    assert gammas == sorted(gammas) and max(gammas) <= 0
+    # the generated set's γ̃ uses the training set's e_ref
+    run = load_output(flow.output["gan_runs"][0]["energy"].uuid, store)
+    assert run.e_ref == pytest.approx(training.e_ref)
+
+
+def test_query_commands_read_the_study(tiny_study, tmp_path):
+    project, _ = tiny_study
+    result = invoke("query", "potentials", "--project-dir", project, "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    # the sweep's one training job, and the same document again as the sweep's pick
+    assert [r["name"] for r in rows] == [
+        "best potential (lowest validation loss)",
+        "potential lr=0.001 batch=4",
+    ]
+    assert rows[0]["settings.batch_size"] == 4 and rows[0]["metrics.test.force_mae_mev_a"] > 0
+    result = invoke("query", "gan-runs", "--filter", "bond_weight=0.05", "--project-dir", project)
+    assert result.exit_code == 0 and "cryingan" in result.output
+    result = invoke("query", "gan-runs", "--filter", "bond_weight=0.1", "--project-dir", project)
+    assert result.exit_code == 0 and "no gan-runs found" in result.output
+    out = tmp_path / "low.extxyz"
+    result = invoke(
+        "query", "energies", "--max-energy", 0, "--out", out, "--project-dir", project, "--json"
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    low = InterfaceSet.read_extxyz(out)
+    assert len(low) == len(rows) > 0
+    assert all(info["interface_energy"] <= 0 for info in low.infos)
+    assert [r["interface_energy"] for r in rows] == sorted(r["interface_energy"] for r in rows)
+    result = invoke("query", "potentials", "--max-energy", 0, "--project-dir", project)
+    assert result.exit_code == 1 and "energies" in result.output
+
+
+def test_report_is_rebuilt_from_the_store(tiny_study, tmp_path):
+    project, _ = tiny_study
+    result = invoke("report", "--out", tmp_path / "again", "--project-dir", project)
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "again" / "report.html").read_text()
+    assert "cryingan λ=0.05 seed=0" in html
+    result = invoke("report", "not-a-uuid", "--project-dir", project)
+    assert result.exit_code == 1 and "no job output" in result.output
+
+
+def test_resume_repeats_no_completed_job(tiny_study):
+    project, _ = tiny_study
+    flow = load_flow(project / "studies" / "demo" / "flow.json")
+    store = get_job_store(get_settings(project_dir=project))
+    store.connect()
+    evaluation_uuid = flow.output["evaluation"].uuid
+    store.remove_docs({"uuid": evaluation_uuid})  # as if the run died in the last job
+    result = invoke("demo", "--resume", "--project-dir", project)
+    assert result.exit_code == 0, result.output
+    total = len(list(flow.iterflow()))
+    assert f"1 / {total - 1}" in result.output  # ran 1, skipped the rest
+    assert store.query_one({"uuid": evaluation_uuid}) is not None
