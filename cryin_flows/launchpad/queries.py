@@ -55,6 +55,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "evaluations": ("reference", "report"),
 }
 
+# short names for paths inside an output, usable as columns and in filters
+ALIASES: dict[str, dict[str, str]] = {
+    "gan-runs": {
+        "variant": "config.variant",
+        "bond_weight": "config.bond_weight",
+        "seed": "config.seed",
+    },
+}
+
 # fields people filter and sort by; indexed on MongoDB (montydb ignores indexes)
 INDEXED = (
     "output.@class",
@@ -63,6 +72,7 @@ INDEXED = (
     "output.template_hash",
     "output.variant",
     "output.bond_weight",
+    "output.config.bond_weight",
     "output.seed",
 )
 
@@ -76,18 +86,20 @@ def ensure_indexes(store: JobStore) -> None:
             return
 
 
-def parse_filters(pairs: list[str]) -> dict[str, Any]:
+def parse_filters(pairs: list[str], aliases: dict[str, str] | None = None) -> dict[str, Any]:
     """``["variant=cryingan", "bond_weight=0.05"]`` -> a MongoDB query on the outputs.
 
-    ``name`` and ``uuid`` are the job's; anything else is a path inside the output.
+    ``name`` and ``uuid`` are the job's; anything else is a path inside the output (or one of
+    the kind's ``aliases``).
     """
+    aliases = aliases or {}
     query: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise ConfigurationError(f"filter {pair!r}: use key=value (e.g. bond_weight=0.05)")
         key = key.strip()
-        path = key if key in ("name", "uuid") else f"output.{key}"
+        path = key if key in ("name", "uuid") else f"output.{aliases.get(key, key)}"
         query[path] = yaml.safe_load(raw)
     return query
 
@@ -112,7 +124,8 @@ def query_outputs(
         raise ConfigurationError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
     store.connect()
     ensure_indexes(store)
-    criteria = {"output.@class": KINDS[kind], **parse_filters(filters or [])}
+    aliases = ALIASES.get(kind, {})
+    criteria = {"output.@class": KINDS[kind], **parse_filters(filters or [], aliases)}
     docs = store.query(
         criteria,
         properties=["uuid", "name", "completed_at", "output"],
@@ -122,7 +135,7 @@ def query_outputs(
     rows = []
     for doc in docs:
         row = {"uuid": doc["uuid"], "name": doc["name"], "completed_at": doc["completed_at"]}
-        row.update({col: _get(doc["output"], col) for col in COLUMNS[kind]})
+        row.update({col: _get(doc["output"], aliases.get(col, col)) for col in COLUMNS[kind]})
         rows.append(row)
     return rows
 

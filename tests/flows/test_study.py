@@ -102,11 +102,18 @@ def test_query_commands_read_the_study(tiny_study, tmp_path):
     # the sweep's one training job, and the same document again as the sweep's pick
     assert [r["name"] for r in rows] == [
         "best potential (lowest validation loss)",
-        "potential lr=0.001 batch=4",
+        "potential lr=0.002 batch=4",
     ]
     assert rows[0]["settings.batch_size"] == 4 and rows[0]["metrics.test.force_mae_mev_a"] > 0
-    result = invoke("query", "gan-runs", "--filter", "bond_weight=0.05", "--project-dir", project)
-    assert result.exit_code == 0 and "cryingan" in result.output
+    result = invoke(
+        "query", "gan-runs", "--filter", "bond_weight=0.05", "--project-dir", project, "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert [(r["variant"], r["bond_weight"]) for r in json.loads(result.stdout)] == [
+        ("cryingan", 0.05)
+    ]
+    result = invoke("query", "gan-runs", "--project-dir", project)  # the table
+    assert result.exit_code == 0 and "gan-runs (1)" in result.output
     result = invoke("query", "gan-runs", "--filter", "bond_weight=0.1", "--project-dir", project)
     assert result.exit_code == 0 and "no gan-runs found" in result.output
     out = tmp_path / "low.extxyz"

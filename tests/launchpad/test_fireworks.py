@@ -20,6 +20,7 @@ from jobflow import Flow
 from typer.testing import CliRunner
 
 from cryin_flows.cli import app
+from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
 from cryin_flows.launchpad.fireworks import study_workflow
 from cryin_flows.launchpad.stores import get_job_store
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker, RandomInterfacesMaker
@@ -138,6 +139,12 @@ def test_config_init_writes_working_files(tmp_path):
     reset_launchpad(env)
     result = sh(env, BIN / "cryin", "config", "check")
     assert "LaunchPad" in result and "0 fireworks" in result and "no" not in result.split()
+    # without --out, submit adds the workflow to the configured LaunchPad
+    result = sh(env, BIN / "cryin", "submit", "--preset", "demo")
+    assert "added; firework ids" in result
+    fws = fireworks(env)
+    n_jobs = len(list(CryinGanStudyMaker(settings=load_study_settings("demo")).make().iterflow()))
+    assert len(fws) == n_jobs and {fw["state"] for fw in fws} == {"READY", "WAITING"}
 
 
 def test_submitted_workflow_has_no_password(tmp_path, monkeypatch):
@@ -179,7 +186,9 @@ def test_submit_lpad_add_rlaunch_runs_the_study(tmp_path):
         cwd=run_dir,
     )
     fws = fireworks(env)
-    assert len(fws) > 20 and {fw["state"] for fw in fws} == {"COMPLETED"}
+    study = CryinGanStudyMaker(settings=load_study_settings("demo", config)).make()
+    assert len(fws) == len(list(study.iterflow()))
+    assert {fw["state"] for fw in fws} == {"COMPLETED"}
     # the results are in the JobStore of the configuration, queryable from the CLI
     rows = json.loads(sh(env, BIN / "cryin", "query", "evaluations", "--json"))
     assert len(rows) == 1 and rows[0]["reference"] == "training"
