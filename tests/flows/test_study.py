@@ -152,3 +152,26 @@ def test_resume_repeats_no_completed_job(tiny_study):
     total = len(list(flow.iterflow()))
     assert f"1 / {total - 1}" in result.output  # ran 1, skipped the rest
     assert store.query_one({"uuid": evaluation_uuid}) is not None
+
+
+@pytest.mark.mongodb
+def test_tiny_study_on_mongodb(tmp_path, monkeypatch):
+    """The same study and queries against a real server (CRYIN_TEST_MONGODB_URI)."""
+    import os
+    import uuid
+
+    from .conftest import write_tiny_study
+
+    uri = os.environ.get("CRYIN_TEST_MONGODB_URI")
+    if not uri:
+        pytest.skip("CRYIN_TEST_MONGODB_URI not set")
+    monkeypatch.setenv("CRYIN_MONGODB_URI", uri)
+    monkeypatch.setenv("CRYIN_MONGODB_DATABASE", f"cryin_test_{uuid.uuid4().hex[:8]}")
+    config = write_tiny_study(tmp_path / "tiny.yaml")
+    result = invoke("demo", "--config", config, "--project-dir", tmp_path / "proj")
+    assert result.exit_code == 0, result.output
+    result = invoke("query", "evaluations", "--json")
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 1
+    store = get_job_store()
+    store.connect()
+    store.docs_store._collection.database.client.drop_database(store.docs_store.database)
