@@ -88,6 +88,9 @@ class StudySettings(SerializableModel):
     )
     max_gamma: float = Field(0.0, description="γ̃ cut of the GAN training set, J/m²")
     training_set_size: int | None = Field(1500, description="Lowest-γ̃ structures kept")
+    training_set_converged_only: bool = Field(
+        True, description="Leave relaxations that hit max_steps out of the GAN training set"
+    )
     gan: GanConfig = Field(
         default_factory=lambda: GanConfig(epochs=100_000), description="CryinGAN training"
     )
@@ -108,24 +111,27 @@ class StudySettings(SerializableModel):
 DEMO_PRESET: dict[str, Any] = {
     "preset": "demo",
     "reference": "chgnet",
-    "n_label": 3,
+    "n_label": 2,
     "n_label_exchanged": 1,
-    "label": {"stage1_steps": 4, "stage2_max_steps": 12},
+    "label": {"stage1_steps": 3, "stage2_max_steps": 10},
     "n_bulk_labels": 3,
     "frame_fractions": (0.5, 0.25, 0.25),
     "potential": {
         "units": 16,
         "nblocks": 1,
+        "cutoff": 4.0,
+        "threebody_cutoff": 3.0,
         "max_epochs": 15,
         "patience": 15,
         "accelerator": "cpu",
     },
     "learning_rates": (2e-3,),
     "batch_sizes": (2, 4),
-    "n_random": 32,
-    "relax": {"max_steps": 40},
-    "relax_chunk": 16,
-    "training_set_size": 16,
+    "n_random": 24,
+    "relax": {"fmax": 0.1, "max_steps": 60},
+    "relax_chunk": 12,
+    "training_set_size": 12,
+    "training_set_converged_only": False,
     "gan": {"epochs": 10, "batch_size": 8, "gen_interval": 1, "checkpoint_every": 5},
     "bond_weights": (0.0, 0.05),
     "gan_seeds": (0,),
@@ -267,6 +273,7 @@ class TrainingSetFlowMaker(Maker):
     e_ref: float | None = None
     max_gamma: float = 0.0
     training_set_size: int | None = 1500
+    converged_only: bool = True
     gpu_category: str = ""
 
     def make(self, template: InterfaceTemplate, potential) -> Flow:
@@ -290,6 +297,7 @@ class TrainingSetFlowMaker(Maker):
             e_ref=self.e_ref,
             max_gamma=self.max_gamma,
             training_set_size=self.training_set_size,
+            converged_only=self.converged_only,
         ).make(relaxed, template)
         return Flow([*jobs, energy], output=energy.output, name=self.name)
 
@@ -332,6 +340,7 @@ class CryinGanStudyMaker(Maker):
             e_ref=s.e_ref,
             max_gamma=s.max_gamma,
             training_set_size=s.training_set_size,
+            converged_only=s.training_set_converged_only,
             gpu_category=gpu,
         ).make(template.output, potential.output)
         sweep = GanSweepMaker(

@@ -20,7 +20,12 @@ from cryin_flows.schemas.gan import GanGenerateDoc, GanTrainDoc
 
 def _dataset(data: InterfaceSet | str | Path) -> GanDataset:
     if isinstance(data, InterfaceSet):
-        return GanDataset.from_interface_set(data, source="store")
+        if len(data) == 0:
+            raise ConfigurationError(
+                "the GAN training set is empty: no converged relaxation reached γ̃ <= the "
+                "cut; relax longer (relax.max_steps), relax more structures or raise max_gamma"
+            )
+        return GanDataset.from_interface_set(data, source="training set from the store")
     return GanDataset.from_extxyz(data)
 
 

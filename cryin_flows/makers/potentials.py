@@ -216,6 +216,7 @@ class InterfaceEnergyMaker(Maker):
     e_ref: float | None = None
     max_gamma: float = 0.0
     training_set_size: int | None = 1500
+    converged_only: bool = True
 
     @job(data=["structures", "training_set"])
     def make(
@@ -233,7 +234,9 @@ class InterfaceEnergyMaker(Maker):
         template.validate_set(structures, label="relaxed structures")
         e_ref = self.e_ref if e_ref is None else e_ref
         gamma, e_ref = annotate_interface_energies(structures, template.area, e_ref)
-        subset = low_energy_subset(structures, gamma, self.max_gamma, self.training_set_size)
+        subset = low_energy_subset(
+            structures, gamma, self.max_gamma, self.training_set_size, self.converged_only
+        )
         return EnergyDoc(
             e_ref=e_ref,
             area=template.area,

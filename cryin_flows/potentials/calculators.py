@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from functools import cache
 
 from ase.calculators.calculator import Calculator
@@ -28,6 +29,9 @@ def get_calculator(name: str = DEFAULT_REFERENCE, **kwargs) -> Calculator:
     """
     if name == "chgnet":
         from chgnet.model.dynamics import CHGNetCalculator
+
+        # CHGNet's stress code trips a torch warning on every call; it is harmless noise
+        warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
 
         return CHGNetCalculator(
             model=_chgnet_model(), use_device=kwargs.pop("device", "cpu"), **kwargs

@@ -54,18 +54,23 @@ def annotate_interface_energies(
 
 
 def low_energy_subset(
-    structures, gamma: np.ndarray, max_gamma: float = 0.0, limit: int | None = None
+    structures,
+    gamma: np.ndarray,
+    max_gamma: float = 0.0,
+    limit: int | None = None,
+    converged_only: bool = True,
 ):
     """Frames with γ̃ <= ``max_gamma`` (lowest first, at most ``limit``): the GAN training set.
 
-    Frames marked ``converged = False`` are left out.
+    With ``converged_only``, frames marked ``converged = False`` are left out.
     """
     from cryin_flows.interfaces.interface_set import InterfaceSet
 
     keep = [
         i
         for i in np.argsort(gamma, kind="stable")
-        if gamma[i] <= max_gamma and structures.infos[i].get("converged", True) is not False
+        if gamma[i] <= max_gamma
+        and (not converged_only or structures.infos[i].get("converged", True) is not False)
     ]
     keep = keep[:limit] if limit is not None else keep
     return InterfaceSet(

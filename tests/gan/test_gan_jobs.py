@@ -3,6 +3,7 @@ from jobflow import run_locally
 from typer.testing import CliRunner
 
 from cryin_flows.cli import app
+from cryin_flows.errors import ConfigurationError
 from cryin_flows.flows.gan import GanSweepMaker
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.stores import get_job_store, load_output
@@ -103,3 +104,10 @@ def test_cli_train_resume_generate(tiny_dataset, tmp_path):
 def test_cli_train_reports_bad_data(tmp_path, bad):
     result = CliRunner().invoke(app, ["gan", "train", str(tmp_path / bad), "--out", str(tmp_path)])
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_empty_training_set_fails_with_advice(template):
+    empty = InterfaceSet(template.lattice, template.species, [], [], template.template_hash)
+    maker = GanTrainMaker(config=small_config())
+    with pytest.raises(ConfigurationError, match=r"GAN training set is empty.*relax longer"):
+        GanTrainMaker.make.original(maker, empty)

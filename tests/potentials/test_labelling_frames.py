@@ -162,3 +162,17 @@ def test_interface_energy_maker(template, tmp_path):
     assert doc.interface_energy.min == pytest.approx(gamma.min())
     assert doc.fraction_below_0 == pytest.approx((gamma <= 0).mean())
     assert doc.n_training_set == min(2, int((gamma <= 0).sum()))
+
+
+def test_training_set_leaves_out_unconverged_unless_asked(template):
+    from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+    from cryin_flows.potentials.interface_energy import low_energy_subset
+
+    structures = RandomInterfaceGenerator(template).generate(4, seed=2)
+    for info, converged in zip(structures.infos, [True, False, True, False], strict=True):
+        info["converged"] = converged
+    gamma = np.array([-0.3, -0.4, -0.1, 0.2])
+    kept = low_energy_subset(structures, gamma)
+    assert [info["index"] for info in kept.infos] == [0, 2]  # lowest first, converged only
+    kept = low_energy_subset(structures, gamma, converged_only=False)
+    assert [info["index"] for info in kept.infos] == [1, 0, 2]
