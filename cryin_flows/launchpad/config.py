@@ -12,6 +12,8 @@ credentials are written with mode 600.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -87,8 +89,7 @@ def _job_store_spec(a: ClusterAnswers) -> dict:
 
 
 def _qadapter(a: ClusterAnswers, category: str) -> dict:
-    header, values = _template(f"my_qadapter_{a.scheduler}.yaml")
-    del header
+    _, values = _template(f"my_qadapter_{a.scheduler}.yaml")
     d = a.config_dir
     values.update(
         rocket_launch=f"rlaunch -c {d} -w {d / f'my_fworker_{category}.yaml'} singleshot",
@@ -233,11 +234,8 @@ def check_cluster_config(config_dir: Path | None = None) -> list[tuple[str, bool
         path = env.get(key)
         ok = bool(path) and Path(path).is_file()
         rows.append((key, ok, path or "not set"))
-    import subprocess
-    import sys
-
     # a fresh process, so the configuration files are read as a worker would read them
-    probe = "from cryin_flows.launchpad.config import _probe; _probe()"  # prints tab-separated rows
+    probe = "from cryin_flows.launchpad.config import _probe; _probe()"
     result = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
     )
