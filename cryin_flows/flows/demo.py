@@ -33,9 +33,11 @@ class StudyResult:
 
     def read_back_snippet(self) -> str:
         """Python that loads the study's documents from the store."""
+        project = self.study_dir.parent.parent
         lines = [
             "from cryin_flows.launchpad.stores import get_job_store, load_output",
-            "store = get_job_store()  # the store this run used (same settings)",
+            "from cryin_flows.settings import get_settings",
+            f'store = get_job_store(get_settings(project_dir="{project}"))',
         ]
         for name, uuid in self.uuids.items():
             lines.append(f'{name.replace(" ", "_")} = load_output("{uuid}", store)')
