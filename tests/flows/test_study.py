@@ -79,6 +79,11 @@ def test_paper_flow_shape_and_categories():
 def test_tiny_study_end_to_end(tiny_study):
     project, output = tiny_study
     assert "jobs run / skipped" in output and "potential test MAE" in output
+    # the Python the command prints loads the documents
+    namespace: dict = {}
+    exec(output.split("Read the documents back in Python:")[1], namespace)
+    assert isinstance(namespace["evaluation"], EvaluationDoc)
+    assert namespace["training_set"].n_training_set == 6
     flow = load_flow(project / "studies" / "demo" / "flow.json")
     store = get_job_store(get_settings(project_dir=project))
     evaluation = load_output(flow.output["evaluation"].uuid, store)
