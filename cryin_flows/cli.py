@@ -681,13 +681,23 @@ def submit_command(
     launchpad: Annotated[
         Path | None, typer.Option("--launchpad", help="my_launchpad.yaml (default: FireWorks')")
     ] = None,
+    results_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--results-dir",
+            help="Shared folder for relaxation progress files, so a rerun job resumes",
+        ),
+    ] = None,
 ) -> None:
     """Convert the study to a FireWorks workflow and add it to the LaunchPad (or --out)."""
     from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
     from cryin_flows.launchpad.fireworks import study_workflow, submit_workflow, workflow_summary
 
     study = load_study_settings(preset, config, overrides)
-    wf = study_workflow(CryinGanStudyMaker(settings=study).make())
+    maker = CryinGanStudyMaker(
+        settings=study, results_dir=str(results_dir.resolve()) if results_dir else None
+    )
+    wf = study_workflow(maker.make())
     result = submit_workflow(wf, out=out, launchpad_file=launchpad)
     rows = workflow_summary(wf)
     if out is not None:

@@ -63,6 +63,7 @@ def run_study(
             settings=study,
             report_dir=str(study_dir / "report"),
             cache_dir=str(project / "fingerprints"),
+            results_dir=str(project / "relaxations"),
         ).make()
         save_flow(flow, flow_path)
     start = time.perf_counter()

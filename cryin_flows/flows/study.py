@@ -269,6 +269,7 @@ class TrainingSetFlowMaker(Maker):
     n_random: int = 3200
     seed: int = 2
     relax: RelaxSettings = field(default_factory=RelaxSettings)
+    results_dir: str | None = None
     chunk: int = 500
     e_ref: float | None = None
     max_gamma: float = 0.0
@@ -286,9 +287,9 @@ class TrainingSetFlowMaker(Maker):
             random = RandomInterfacesMaker(
                 name=f"random interfaces {label}", n=n, seed=self.seed
             ).make(template, start=start)
-            relax = RelaxMaker(name=f"relax random {label}", settings=self.relax).make(
-                random.output.structures, potential
-            )
+            relax = RelaxMaker(
+                name=f"relax random {label}", settings=self.relax, results_dir=self.results_dir
+            ).make(random.output.structures, potential)
             _categorise(relax, self.gpu_category)
             jobs += [random, relax]
             relaxed.append(relax.output)
@@ -310,6 +311,7 @@ class CryinGanStudyMaker(Maker):
     settings: StudySettings = field(default_factory=StudySettings)
     report_dir: str | None = None
     cache_dir: str | None = None
+    results_dir: str | None = None
 
     def stages(self) -> dict[str, Flow]:
         """The five stage flows, wired together, in running order."""
@@ -336,6 +338,7 @@ class CryinGanStudyMaker(Maker):
             n_random=s.n_random,
             seed=s.seed + 2,
             relax=s.relax,
+            results_dir=self.results_dir,
             chunk=s.relax_chunk,
             e_ref=s.e_ref,
             max_gamma=s.max_gamma,
@@ -349,7 +352,7 @@ class CryinGanStudyMaker(Maker):
             seeds=s.gan_seeds,
             config=s.gan,
             generate=GanGenerateMaker(n=s.n_generate, seed=s.seed),
-            relax=RelaxMaker(settings=s.relax),
+            relax=RelaxMaker(settings=s.relax, results_dir=self.results_dir),
         )
         gan = sweep.make(
             training.output.training_set,

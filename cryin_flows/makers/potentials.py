@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobflow import Flow, Maker, job
+from jobflow import CURRENT_JOB, Flow, Maker, job
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.data import load_bulk
@@ -175,13 +175,16 @@ class RelaxMaker(Maker):
     name: str = "relax"
     settings: RelaxSettings = field(default_factory=RelaxSettings)
     results_path: str | None = None
+    results_dir: str | None = None
 
     @job(data="structures")
     def make(self, structures: InterfaceSet, potential: PotentialDoc | str) -> RelaxDoc:
         """``potential``: a PotentialDoc (files checked by hash) or a potential folder.
 
-        Finished structures go to ``results_path`` (default ``relax_<uuid>/relaxations.jsonl``)
-        as they finish; rerunning with the same path resumes.
+        Finished structures go, as they finish, to ``results_path``, else to
+        ``results_dir/<job uuid>.jsonl`` (the same file when the job is rerun, in any folder),
+        else to ``relax_<uuid>/relaxations.jsonl`` in the job's folder; a rerun that finds the
+        file resumes.
         """
         pot_dir = potential.potential_dir if isinstance(potential, PotentialDoc) else potential
         if isinstance(potential, PotentialDoc):
@@ -190,6 +193,8 @@ class RelaxMaker(Maker):
                     raise ConfigurationError(f"{pot_dir}/{name} changed since training")
         if self.results_path:
             results = Path(self.results_path).resolve()
+        elif self.results_dir and CURRENT_JOB.job is not None:
+            results = Path(self.results_dir).resolve() / f"{CURRENT_JOB.job.uuid}.jsonl"
         else:
             results = job_folder(None, "relax") / "relaxations.jsonl"
         results.parent.mkdir(parents=True, exist_ok=True)

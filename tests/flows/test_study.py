@@ -151,12 +151,21 @@ def test_resume_repeats_no_completed_job(tiny_study):
     store = get_job_store(get_settings(project_dir=project))
     store.connect()
     evaluation_uuid = flow.output["evaluation"].uuid
-    store.remove_docs({"uuid": evaluation_uuid})  # as if the run died in the last job
+    relax_job = next(job for job, _ in flow.iterflow() if job.name == "relax random 0-3")
+    progress = project / "relaxations" / f"{relax_job.uuid}.jsonl"
+    lines = progress.read_text().splitlines()
+    assert len(lines) == 4  # one record per structure, written as each finished
+    before = load_output(relax_job.uuid, store).records
+    # as if the run died in the last job and a relaxation's output never reached the store
+    store.remove_docs({"uuid": {"$in": [evaluation_uuid, relax_job.uuid]}})
     result = invoke("demo", "--resume", "--project-dir", project)
     assert result.exit_code == 0, result.output
     total = len(list(flow.iterflow()))
-    assert f"1 / {total - 1}" in result.output  # ran 1, skipped the rest
+    assert f"2 / {total - 2}" in result.output  # ran 2, skipped the rest
     assert store.query_one({"uuid": evaluation_uuid}) is not None
+    # the rerun relaxation took its finished structures from its progress file
+    assert load_output(relax_job.uuid, store).records == before
+    assert progress.read_text().splitlines() == lines
 
 
 @pytest.mark.mongodb
