@@ -9,6 +9,22 @@ from typing import Any, Self
 from pydantic import BaseModel
 
 
+def parse_key_value(pair: str, what: str, example: str) -> tuple[str, Any]:
+    """``"a.b=[1, 2]"`` -> ``("a.b", [1, 2])``: the value read as YAML; clear errors for
+    ``--set``/``--filter`` style options (``what`` names the option, ``example`` shows one)."""
+    import yaml
+
+    from cryin_flows.errors import ConfigurationError
+
+    key, sep, raw = pair.partition("=")
+    if not sep or not key.strip():
+        raise ConfigurationError(f"{what} {pair!r}: use key=value (e.g. {example})")
+    try:
+        return key.strip(), yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{what} {pair!r}: the value is not valid YAML ({exc})") from None
+
+
 def file_sha256(path: str | Path) -> str:
     """Content hash of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()

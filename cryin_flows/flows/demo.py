@@ -25,7 +25,6 @@ class StudyResult:
 
     store: str
     study_dir: Path
-    flow_uuid: str
     uuids: dict[str, str]
     counts: dict[str, int]
     seconds: float
@@ -86,7 +85,6 @@ def run_study(
     result = StudyResult(
         store=describe_store(settings),
         study_dir=study_dir,
-        flow_uuid=flow.uuid,
         uuids=uuids,
         counts=counts,
         seconds=time.perf_counter() - start,

@@ -41,7 +41,7 @@ from cryin_flows.makers.potentials import (
 from cryin_flows.potentials.labelling import LabelSettings
 from cryin_flows.potentials.m3gnet import M3GNetSettings
 from cryin_flows.potentials.relax import RelaxSettings
-from cryin_flows.utils import SerializableModel
+from cryin_flows.utils import SerializableModel, parse_key_value
 
 STAGES = ("dataset", "potential", "training set", "gan", "evaluation")
 
@@ -156,14 +156,12 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``["gan.epochs=10", "bond_weights=[0.05]"]`` -> nested dict (values read as YAML)."""
     out: dict[str, Any] = {}
     for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigurationError(f"override {pair!r}: use key=value (e.g. gan.epochs=10)")
+        key, value = parse_key_value(pair, "override", "gan.epochs=10")
         node = out
-        *parents, leaf = key.strip().split(".")
+        *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(raw)
+        node[leaf] = value
     return out
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from jobflow import JobStore
 
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.utils import parse_key_value
 
 KINDS: dict[str, str] = {
     "interfaces": "RandomInterfacesDoc",
@@ -95,12 +95,9 @@ def parse_filters(pairs: list[str], aliases: dict[str, str] | None = None) -> di
     aliases = aliases or {}
     query: dict[str, Any] = {}
     for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigurationError(f"filter {pair!r}: use key=value (e.g. bond_weight=0.05)")
-        key = key.strip()
+        key, value = parse_key_value(pair, "filter", "bond_weight=0.05")
         path = key if key in ("name", "uuid") else f"output.{aliases.get(key, key)}"
-        query[path] = yaml.safe_load(raw)
+        query[path] = value
     return query
 
 

@@ -45,6 +45,10 @@ def test_bad_study_settings_name_the_field(tmp_path):
         load_study_settings("demo", overrides=["n_randm=3"])
     with pytest.raises(ConfigurationError, match=r"relax\.fmax"):
         load_study_settings("demo", overrides=["relax.fmax=-1"])
+    with pytest.raises(ConfigurationError, match="not valid YAML"):
+        load_study_settings("demo", overrides=["bond_weights=[0.1"])
+    with pytest.raises(ConfigurationError, match="use key=value"):
+        load_study_settings("demo", overrides=["gan.epochs"])
     with pytest.raises(ConfigurationError, match="unknown preset"):
         load_study_settings("large")
     with pytest.raises(ConfigurationError, match="does not exist"):
