@@ -27,7 +27,6 @@ def main() -> None:
 
     template = build_interface_template("lsc-lco")
     structures = RandomInterfaceGenerator(template).generate(args.n, seed=0)
-    region = template.region_z_bounds
     cart = structures.cart_coords()
 
     fingerprinter = SiteFingerprinter()
@@ -35,7 +34,7 @@ def main() -> None:
     n_sites = 0
     for i in range(len(structures)):
         structure = fingerprinter.decorate(structures.structure(i))
-        for site in select_sites(structures.species, cart[i, :, 2], "region", region):
+        for site in select_sites(structures.species, cart[i], "region", template):
             fingerprinter.site(structure, int(site))
             n_sites += 1
     serial = time.perf_counter() - start
@@ -43,12 +42,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache_dir:
         start = time.perf_counter()
         fingerprint_dataset(
-            structures, "region", region, cache=FingerprintCache(cache_dir), workers=args.workers
+            structures, "region", template, cache=FingerprintCache(cache_dir), workers=args.workers
         )
         parallel = time.perf_counter() - start
         start = time.perf_counter()
         cache = FingerprintCache(cache_dir)
-        fingerprint_dataset(structures, "region", region, cache=cache, workers=args.workers)
+        fingerprint_dataset(structures, "region", template, cache=cache, workers=args.workers)
         cached = time.perf_counter() - start
 
     per_min = 60 * args.n

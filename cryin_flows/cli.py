@@ -338,7 +338,12 @@ def evaluate_command(
     random_set: Annotated[
         Path | None, typer.Option("--random", help="Randomly generated structures to compare too")
     ] = None,
-    sites: Annotated[str, typer.Option("--sites", help="region | all")] = "region",
+    sites: Annotated[
+        str,
+        typer.Option(
+            "--sites", help="region (each structure's interface region) | all (every cation)"
+        ),
+    ] = "region",
     template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
     e_ref: Annotated[
@@ -348,6 +353,14 @@ def evaluate_command(
         int | None, typer.Option("--generated-requested", help="Structures sampled before losses")
     ] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples")] = 1000,
+    resample: Annotated[
+        str,
+        typer.Option(
+            "--resample",
+            help="Fingerprint-distance intervals resample the 'generated' set against the fixed "
+            "reference (published scripts) or 'both'",
+        ),
+    ] = "generated",
     workers: Annotated[int, typer.Option("--workers", help="Processes (default: all cores)")] = 0,
     cache: Annotated[
         Path | None, typer.Option("--cache", help="Fingerprint cache (default OUT/.fingerprints)")
@@ -372,7 +385,11 @@ def evaluate_command(
         paths["high energy"] = high_energy
     datasets = {name: _read_fitting(path, template) for name, path in paths.items()}
     settings = EvaluationSettings(
-        sites=sites, e_ref=e_ref, n_resamples=resamples, **({"workers": workers} if workers else {})
+        sites=sites,
+        e_ref=e_ref,
+        n_resamples=resamples,
+        bootstrap=resample,
+        **({"workers": workers} if workers else {}),
     )
     with _progress() as progress:
         tasks = {
@@ -382,12 +399,10 @@ def evaluate_command(
         doc, _ = evaluate(
             datasets,
             "training",
-            template.area,
-            template.region_z_bounds,
+            template,
             settings,
             requested={"generated": requested} if requested else None,
             cache_dir=cache or out / ".fingerprints",
-            template_hash=template.template_hash,
             progress=lambda name, done, total: progress.update(tasks[name], completed=done),
         )
     extra = {}
@@ -396,9 +411,15 @@ def evaluate_command(
     if potential_run is not None and (potential_run / "parity.png").exists():
         extra["M3GNet parity"] = potential_run / "parity.png"
     report = write_report(doc, out, extra)
+    for name, summary in doc.datasets.items():
+        counts = ", ".join(f"{el} {n}" for el, n in summary.sites_per_element.items())
+        console.print(f"{name}: {summary.n_structures} structures, sites {counts}")
     for name, per_element in doc.fingerprint_distances.items():
-        line = ", ".join(f"{el} {d.euclidean.value:.4f}" for el, d in per_element.items())
-        console.print(f"{name}: fingerprint distance to training: {line}")
+        line = ", ".join(
+            f"{el} {d.euclidean.value:.4f} / {d.cosine_distance.value:.2e}"
+            for el, d in per_element.items()
+        )
+        console.print(f"{name}: fingerprint Euclidean / cosine distance to training: {line}")
     console.print(f"report: [bold]{report}[/] (metrics.json and PNGs beside it)")
 
 
@@ -434,7 +455,7 @@ def label_command(
         task = progress.add_task("reference relaxations", total=len(structures))
         trajectories = label_interfaces(
             structures,
-            template.region_z_bounds,
+            template,
             calculator,
             settings,
             reference,
@@ -560,14 +581,13 @@ def vasp_inputs(
             structure = Structure.from_file(structure_file)
         except Exception as exc:
             raise ConfigurationError(f"cannot read {structure_file}: {exc}") from None
-    region = None
+    template = None
     if preset != "bulk":
         template = _template(template_file, "lsc-lco")
         template.validate_structure(structure, label=str(structure_file))
-        region = template.region_z_bounds
     if potcar_spec is False:
         require_potcars()
-    write_inputs(structure, preset, out, region_z=region, potcar_spec=potcar_spec)
+    write_inputs(structure, preset, out, template=template, potcar_spec=potcar_spec)
     files = sorted(p.name for p in out.iterdir())
     console.print(f"{preset} inputs in [bold]{out}[/]: {', '.join(files)}")
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -16,18 +17,24 @@ from cryin_flows.analysis.sites import (
     FingerprintCache,
     StructureSites,
     fingerprint_dataset,
-    in_region,
 )
-from cryin_flows.analysis.statistics import Interval, bootstrap, cosine, euclidean, interval
-from cryin_flows.analysis.statistics import structure_means as _means
+from cryin_flows.analysis.statistics import (
+    Interval,
+    bootstrap,
+    fingerprint_metrics,
+    interval,
+    structure_means,
+)
 from cryin_flows.errors import ConfigurationError, TemplateMismatchError
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.neighbours import count_close_pairs, pair_distances
+from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.potentials.interface_energy import (
     LOWEST_GAMMA,
     e_ref_for_lowest,
     interface_energy,
 )
+from cryin_flows.schemas.common import Stats
 from cryin_flows.schemas.evaluation import (
     BondCounts,
     DatasetSummary,
@@ -43,16 +50,22 @@ from cryin_flows.utils import SerializableModel
 class EvaluationSettings(SerializableModel):
     """How datasets are compared; recorded in the EvaluationDoc."""
 
-    sites: str = Field("region", description="'region' (interface cations) or 'all' cations")
-    region_z: tuple[float, float] | None = Field(
-        None, description="z window (Å) of the interface region; None = the template's"
+    sites: Literal["region", "all"] = Field(
+        "region",
+        description="'region': the cations of each structure's own interface region (the "
+        "CryinGAN paper); 'all': every Li, Sc, Co site (Dismai-Bench)",
     )
     cations: tuple[str, ...] = Field(CATIONS, description="Elements fingerprinted")
     oxidation_states: dict[str, float] = Field(
         default_factory=lambda: dict(PAPER_OXIDATION_STATES), description="For CrystalNN"
     )
     n_resamples: int = Field(1000, ge=10, description="Bootstrap resamples of structures")
-    seed: int = Field(0, description="Bootstrap seed")
+    bootstrap: Literal["generated", "both"] = Field(
+        "generated",
+        description="Fingerprint-distance intervals: resample the compared set against the "
+        "fixed reference average (the published Dismai-Bench scripts), or both sets",
+    )
+    seed: int = Field(7, description="Bootstrap seed (7, the published scripts' default)")
     workers: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1), description="Processes"
     )
@@ -145,25 +158,22 @@ def _motif_label(site: StructureSites, i: int, anions: tuple[str, ...]) -> str:
 def evaluate(
     datasets: dict[str, InterfaceSet],
     reference: str,
-    area: float,
-    region_z: tuple[float, float] | None,
+    template: InterfaceTemplate,
     settings: EvaluationSettings | None = None,
     requested: dict[str, int] | None = None,
     cache_dir: str | Path | None = None,
-    template_hash: str = "",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[EvaluationDoc, dict[str, DatasetData]]:
     """Compare every dataset with ``reference``; returns the document and per-dataset data.
 
+    ``template`` gives the interface area and finds each structure's region.
     ``progress(dataset, done, total)`` is called as structures are fingerprinted.
     """
     settings = settings or EvaluationSettings()
     if reference not in datasets:
         raise ConfigurationError(f"reference dataset {reference!r} not among {list(datasets)}")
     _check_same_system(datasets, reference)
-    region = settings.region_z or region_z
-    if settings.sites == "region" and region is None:
-        raise ConfigurationError("sites='region' needs region z bounds (a template or region_z)")
+    area = template.area
     cache = FingerprintCache(cache_dir)
     ref_set = datasets[reference]
     n_atoms = len(ref_set.species)
@@ -187,7 +197,7 @@ def evaluate(
         sites = fingerprint_dataset(
             structures,
             settings.sites,
-            region,
+            template,
             settings.oxidation_states,
             cache,
             settings.workers,
@@ -207,28 +217,11 @@ def evaluate(
     elements = [el for el in settings.cations if any(el in s.elements for s in ref.sites)]
 
     # fingerprint distances to the reference, per element and over all cation sites
-    distances: dict[str, dict[str, FingerprintDistance]] = {}
-    for name, d in data.items():
-        if name == reference:
-            continue
-        distances[name] = {}
-        for el in [*elements, None]:
-            ref_sums, ref_counts = _element_sums(ref.sites, el)
-            sums, counts = _element_sums(d.sites, el)
-            if not counts.any():
-                continue
-
-            def stat(i_ref, i_gen, fn, rs_=ref_sums, rc=ref_counts, s=sums, c=counts):
-                return fn(_means(rs_, rc, i_ref), _means(s, c, i_gen))
-
-            sizes = (len(ref.sites), len(d.sites))
-            distances[name][el or "all"] = FingerprintDistance(
-                euclidean=interval(
-                    lambda a, b, s=stat: s(a, b, euclidean), sizes, rs, settings.seed
-                ),
-                cosine=interval(lambda a, b, s=stat: s(a, b, cosine), sizes, rs, settings.seed),
-                n_sites=int(counts.sum()),
-            )
+    distances = {
+        name: _fingerprint_distances(ref.sites, d.sites, elements, settings)
+        for name, d in data.items()
+        if name != reference
+    }
 
     # most likely motifs (split by O neighbours) and O / Cl bond counts per cation
     motifs: dict[str, list[MotifRow]] = {}
@@ -286,7 +279,7 @@ def evaluate(
             )
         motifs[el] = list(rows.values())
 
-    rdfs = [_rdf(data, pair, region, settings) for pair in settings.rdf_pairs]
+    rdfs = [_rdf(data, pair, template, settings) for pair in settings.rdf_pairs]
 
     summaries = {}
     energy_edges = _energy_edges(data, settings.energy_bin)
@@ -310,6 +303,11 @@ def evaluate(
                 histogram_edges=energy_edges.tolist(),
                 histogram_counts=np.histogram(e, energy_edges)[0].tolist(),
             )
+        gaps = (
+            Stats.of(template.locate_region(c).gap for c in d.structures.cart_coords())
+            if settings.sites == "region"
+            else None
+        )
         summaries[name] = DatasetSummary(
             n_structures=len(d.structures),
             n_requested=d.n_requested,
@@ -320,6 +318,7 @@ def evaluate(
             close_pairs_mean=float(close.mean()),
             fraction_with_close_pairs=float((close > 0).mean()),
             energy=energy,
+            region_gap=gaps,
             content_hash=_dataset_hash(d.structures),
         )
 
@@ -331,13 +330,85 @@ def evaluate(
         bond_counts=bonds,
         rdfs=rdfs,
         settings=settings,
-        region_z=region,
+        interval_method=_interval_method(settings),
         area=area,
         e_ref=e_ref,
-        template_hash=template_hash,
+        template_hash=template.template_hash,
         cache_hits=cache.hits,
     )
     return doc, data
+
+
+def _fingerprint_distances(
+    ref_sites: list[StructureSites],
+    sites: list[StructureSites],
+    elements: list[str],
+    settings: EvaluationSettings,
+) -> dict[str, FingerprintDistance]:
+    """Distances of a dataset's average fingerprints to the reference's, per element and 'all'.
+
+    Per element: the average over the element's sites of each structure, then over
+    structures. 'all': the mean of the per-element averages weighted by the reference's
+    sites per structure of each element (Dismai-Bench: 72 Li, 36 Co, 12 Sc with all sites),
+    over the elements both datasets have. Intervals: ``settings.bootstrap``.
+    """
+    present = [
+        el for el in elements if any(el in s.elements for s in sites)
+    ]  # elements with sites in this dataset (the reference has all of ``elements``)
+    if not present:
+        return {}
+    ref_parts = {el: _element_sums(ref_sites, el) for el in present}
+    parts = {el: _element_sums(sites, el) for el in present}
+    weights = np.array([ref_parts[el][1].sum() / len(ref_sites) for el in present])
+
+    def averages(parts_, idx) -> np.ndarray:
+        return np.array([structure_means(*parts_[el], idx) for el in present])
+
+    def statistic(i_ref, i_gen) -> np.ndarray:
+        ref_avg, avg = averages(ref_parts, i_ref), averages(parts, i_gen)
+        rows = [fingerprint_metrics(ref_avg[k], avg[k]) for k in range(len(present))]
+        rows.append(
+            fingerprint_metrics(weights @ ref_avg / weights.sum(), weights @ avg / weights.sum())
+        )
+        return np.array(rows)
+
+    full_ref = np.arange(len(ref_sites))
+    if settings.bootstrap == "generated":
+        value, low, high = bootstrap(
+            lambda i: statistic(full_ref, i), (len(sites),), settings.n_resamples, settings.seed
+        )
+    else:
+        value, low, high = bootstrap(
+            statistic, (len(ref_sites), len(sites)), settings.n_resamples, settings.seed
+        )
+    out = {}
+    for k, el in enumerate([*present, "all"]):
+        ivs = [
+            Interval(value=float(value[k, j]), low=float(low[k, j]), high=float(high[k, j]))
+            for j in range(3)
+        ]
+        n_sites = (
+            int(parts[el][1].sum()) if el != "all" else int(sum(p[1].sum() for p in parts.values()))
+        )
+        out[el] = FingerprintDistance(
+            euclidean=ivs[0], cosine_similarity=ivs[1], cosine_distance=ivs[2], n_sites=n_sites
+        )
+    return out
+
+
+def _interval_method(settings: EvaluationSettings) -> str:
+    resampled = (
+        "the compared set's structures, the reference average held fixed (as the published "
+        "Dismai-Bench scripts)"
+        if settings.bootstrap == "generated"
+        else "the structures of both the compared set and the reference"
+    )
+    return (
+        f"95 % pivotal (basic) bootstrap intervals, [2θ̂ − q97.5, 2θ̂ − q2.5], from "
+        f"{settings.n_resamples} resamples (seed {settings.seed}); fingerprint distances "
+        f"resample {resampled}; shares, bond counts and RDFs resample the dataset's own "
+        "structures"
+    )
 
 
 def _cn_of(label: str) -> int:
@@ -359,13 +430,14 @@ def _energy_edges(data: dict[str, DatasetData], width: float) -> np.ndarray:
 def partial_rdf(
     structures: InterfaceSet,
     pair: tuple[str, str],
-    region: tuple[float, float] | None = None,
+    template: InterfaceTemplate | None = None,
     r_max: float = 8.0,
     bin_width: float = 0.05,
     n_resamples: int = 1000,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """g_AB(r) with centres A inside the z window ``region`` (anywhere if None), B anywhere.
+    """g_AB(r) with centres A in each structure's interface region found with ``template``
+    (anywhere if None), B anywhere.
 
     Normalised by the mean density of B in the cell. Returns (r, g, low, high), the band being
     the 95 % pivotal bootstrap interval over structures.
@@ -378,11 +450,11 @@ def partial_rdf(
     density = (species == b).sum() / abs(np.linalg.det(structures.lattice))
     hist = np.zeros((len(structures), len(r)))
     n_centres = np.zeros(len(structures))
-    cart_z = structures.cart_coords()[:, :, 2]
+    cart = structures.cart_coords()
     for k in range(len(structures)):
         mask = species == a
-        if region is not None:
-            mask &= in_region(cart_z[k], region)
+        if template is not None:
+            mask &= template.region_mask(cart[k])
         centres = np.flatnonzero(mask)
         n_centres[k] = len(centres)
         if len(centres):
@@ -401,7 +473,7 @@ def partial_rdf(
 def _rdf(
     data: dict[str, DatasetData],
     pair: tuple[str, str],
-    region: tuple[float, float] | None,
+    template: InterfaceTemplate,
     settings: EvaluationSettings,
 ) -> RdfCurve:
     curves = {}
@@ -410,7 +482,7 @@ def _rdf(
         r, value, low, high = partial_rdf(
             d.structures,
             pair,
-            region if settings.sites == "region" else None,
+            template if settings.sites == "region" else None,
             settings.rdf_r_max,
             settings.rdf_bin,
             settings.n_resamples,

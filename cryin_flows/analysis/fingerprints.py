@@ -1,12 +1,14 @@
-"""CrystalNN site fingerprints of cations coordinated by anions (Dismai-Bench, SPEC.md §6).
+"""CrystalNN site fingerprints of cations coordinated by anions, as Dismai-Bench publishes them.
 
-The vector of a site has 109 values:
+The vector of a site has 109 values (SPEC.md §6; Dismai-Bench ``benchmark/int/motif``):
 
-* 61 values of the CrystalNNFingerprint "ops" preset: for each coordination number CN = 1..24
-  the CN likelihood ("wt") followed by wt x the local structure order parameter of each target
-  motif of that CN (matminer's feature order);
-* 24 values wt x (fraction of Cl among the CN neighbours), CN = 1..24;
-* 24 values wt x (fraction of O among the CN neighbours), CN = 1..24.
+* 61 values of matminer's CrystalNNFingerprint "ops" preset: for each coordination number
+  CN = 1..24 the CN likelihood ("wt") followed by wt x the local structure order parameter of
+  each target motif of that CN, in matminer's order and with its labels ("wt CN_6",
+  "octahedral CN_6", ...);
+* 48 values, for each CN = 1..24 in turn, the plain fraction of Cl and then of O among that
+  CN's neighbours (count / CN, *not* multiplied by wt; 0 and 0 where wt is 0), labelled
+  "Cl fraction coord num 1", "O fraction coord num 1", "Cl fraction coord num 2", ...
 
 CrystalNN runs in cation-anion mode on oxidation-state-decorated structures, so only anions
 count as neighbours.
@@ -52,8 +54,8 @@ def feature_labels(anions: tuple[str, ...] = DEFAULT_ANIONS) -> list[str]:
     for cn in range(1, MAX_CN + 1):
         labels.append(f"wt CN_{cn}")
         labels += [f"{motif} CN_{cn}" for motif in MOTIFS.get(cn, [])]
-    for anion in anions:
-        labels += [f"{anion} fraction CN_{cn}" for cn in range(1, MAX_CN + 1)]
+    for cn in range(1, MAX_CN + 1):
+        labels += [f"{anion} fraction coord num {cn}" for anion in anions]
     return labels
 
 
@@ -104,7 +106,7 @@ class SiteFingerprinter:
     def site(self, structure: Structure, index: int) -> SiteFingerprint:
         """Fingerprint of site ``index`` of an oxidation-state-decorated structure."""
         data = self.cnn.get_nn_data(structure, index)
-        ops_part, chem = [], {a: np.zeros(MAX_CN) for a in self.anions}
+        ops_part, fractions = [], np.zeros((MAX_CN, len(self.anions)))
         best_cn, best_wt = 0, -1.0
         raw: dict[int, list[float]] = {}
         for cn in range(1, MAX_CN + 1):
@@ -118,11 +120,10 @@ class SiteFingerprinter:
             ops_part += [wt * value for value in raw[cn]]
             if wt:
                 symbols = [n.specie.symbol for n in neighbours]
-                for anion in self.anions:
-                    chem[anion][cn - 1] = wt * symbols.count(anion) / cn
+                fractions[cn - 1] = [symbols.count(anion) / cn for anion in self.anions]
                 if wt > best_wt:
                     best_cn, best_wt = cn, wt
-        vector = np.array(ops_part + [v for a in self.anions for v in chem[a]])
+        vector = np.concatenate([ops_part, fractions.ravel()])
         if best_cn == 0:
             return SiteFingerprint(vector, 0, "CN 0", dict.fromkeys(self.anions, 0))
         shell = [d["site"].specie.symbol for d in data.cn_nninfo[best_cn]]

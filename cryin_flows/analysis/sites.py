@@ -14,33 +14,29 @@ import numpy as np
 
 from cryin_flows.analysis.fingerprints import SiteFingerprinter
 from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.template import InterfaceTemplate
 
 CATIONS = ("Li", "Sc", "Co")
-PLANE_MARGIN = 0.1  # Å: atoms this close to the window's edges belong to the slab planes there
-
-
-def in_region(z: np.ndarray, region: tuple[float, float]) -> np.ndarray:
-    """Mask of heights strictly inside the region window, slab planes at its edges excluded."""
-    lo, hi = region
-    return (z > lo + PLANE_MARGIN) & (z < hi - PLANE_MARGIN)
+SITE_MODES = ("region", "all")
 
 
 def select_sites(
     species: list[str],
-    cart_z: np.ndarray,
+    cart_coords: np.ndarray,
     mode: str,
-    region_z: tuple[float, float] | None,
+    template: InterfaceTemplate | None = None,
     cations: tuple[str, ...] = CATIONS,
 ) -> np.ndarray:
-    """Indices of cations to analyse: all of them, or those inside the region's z window."""
+    """Indices of cations to analyse: all of them, or those in the structure's own interface
+    region (``InterfaceTemplate.locate_region``)."""
     is_cation = np.array([s in cations for s in species])
     if mode == "all":
         return np.flatnonzero(is_cation)
     if mode != "region":
-        raise ValueError(f"sites must be 'region' or 'all', got {mode!r}")
-    if region_z is None:
-        raise ValueError("sites='region' needs the region's z bounds")
-    return np.flatnonzero(is_cation & in_region(cart_z, region_z))
+        raise ValueError(f"sites must be one of {SITE_MODES}, got {mode!r}")
+    if template is None:
+        raise ValueError("sites='region' needs the interface template (to find the region)")
+    return np.flatnonzero(is_cation & template.region_mask(cart_coords))
 
 
 @dataclass
@@ -148,7 +144,7 @@ class FingerprintCache:
 def fingerprint_dataset(
     structures: InterfaceSet,
     mode: str = "region",
-    region_z: tuple[float, float] | None = None,
+    template: InterfaceTemplate | None = None,
     oxidation_states: dict[str, float] | None = None,
     cache: FingerprintCache | None = None,
     workers: int = 1,
@@ -161,7 +157,7 @@ def fingerprint_dataset(
     """
     fingerprinter = SiteFingerprinter(oxidation_states)
     settings = json.dumps(
-        {"ox": fingerprinter.oxidation_states, "anions": fingerprinter.anions, "v": 1},
+        {"ox": fingerprinter.oxidation_states, "anions": fingerprinter.anions, "v": 2},
         sort_keys=True,
     )
     cache = cache or FingerprintCache(None)
@@ -169,7 +165,7 @@ def fingerprint_dataset(
     results: list[StructureSites | None] = [None] * len(structures)
     todo = []
     for i in range(len(structures)):
-        sites = select_sites(structures.species, cart[i, :, 2], mode, region_z)
+        sites = select_sites(structures.species, cart[i], mode, template)
         key = structure_key(
             structures.species, structures.lattice, structures.frac_coords[i], sites, settings
         )

@@ -60,10 +60,19 @@ def euclidean(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    """Cosine similarity (0 when a vector is zero)."""
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity, a·b / (|a||b|) (the CryinGAN paper's measure; 1 = same direction).
+
+    NaN when a vector is zero (scipy gives NaN for the distance then too)."""
     norm = np.linalg.norm(a) * np.linalg.norm(b)
-    return float(np.dot(a, b) / norm) if norm else 0.0
+    return float(np.dot(a, b) / norm) if norm else float("nan")
+
+
+def fingerprint_metrics(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """[Euclidean distance, cosine similarity, cosine distance = 1 − similarity] of two
+    average fingerprints (Dismai-Bench reports scipy's Euclidean and cosine distances)."""
+    similarity = cosine_similarity(reference, other)
+    return np.array([euclidean(reference, other), similarity, 1.0 - similarity])
 
 
 def structure_means(sums: np.ndarray, counts: np.ndarray, idx: np.ndarray) -> np.ndarray:

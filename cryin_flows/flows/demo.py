@@ -128,9 +128,8 @@ def summary_rows(result: StudyResult, store) -> dict:
     for name, per_element in evaluation.fingerprint_distances.items():
         distance = per_element.get("all")
         if distance is not None:
-            rows[f"{name}: fingerprint distance"] = (
-                f"{distance.euclidean.value:.4f} [{distance.euclidean.low:.4f}, "
-                f"{distance.euclidean.high:.4f}]"
+            rows[f"{name}: fingerprint distance (all)"] = (
+                f"Euclidean {distance.euclidean}, cosine distance {distance.cosine_distance}"
             )
     rows["report"] = str(evaluation.report)
     return rows

@@ -207,7 +207,7 @@ def dft_labels(structures: list[InterfaceSet], template: InterfaceTemplate) -> R
     """Two-stage VASP relaxations of the structures, built once they exist (one job each)."""
     from cryin_flows.vasp.makers import InterfacesDftMaker
 
-    flow = InterfacesDftMaker().make(InterfaceSet.concatenate(structures), template.region_z_bounds)
+    flow = InterfacesDftMaker().make(InterfaceSet.concatenate(structures), template)
     return Response(replace=flow)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,21 @@ from cryin_flows.interfaces.slabs import Slab, build_slab, oriented_surface_cell
 from cryin_flows.interfaces.system import InterfaceSystem, get_preset
 
 Role = Literal["substrate", "film", "region"]
+
+
+@dataclass
+class RegionGeometry:
+    """The interface region of one structure as found from its geometry."""
+
+    indices: np.ndarray  # region atoms, ascending
+    substrate_plane_z: float  # median height of the top substrate plane, Å
+    film_plane_z: float  # median height of the bottom film plane, Å
+    heights: np.ndarray  # every atom's height along c, unwrapped across the vacuum, Å
+
+    @property
+    def gap(self) -> float:
+        """Distance between the two planes, Å (the drawn thickness in a random interface)."""
+        return self.film_plane_z - self.substrate_plane_z
 
 
 class SlabSummary(BaseModel):
@@ -61,7 +77,9 @@ class InterfaceTemplate(BaseModel):
     region_composition: dict[str, int] = Field(description="Atoms placed in the region")
     region_thickness_range: tuple[float, float] = Field(description="Gap range, Å")
     region_z_bounds: tuple[float, float] = Field(
-        description="z of the top substrate plane, and that plus the largest gap (Å)"
+        description="z of the top substrate plane, and that plus the largest gap (Å): where "
+        "the cell was built to hold the region; which atoms form the region of a given "
+        "structure is found by region_indices"
     )
     area: float = Field(description="Interface area A, Å²")
     substrate: SlabSummary = Field(description="The substrate slab as built")
@@ -103,6 +121,65 @@ class InterfaceTemplate(BaseModel):
         }
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+    def boundary_plane_sizes(self) -> tuple[int, int]:
+        """Atoms in the substrate's top plane and in the film's bottom plane, as built."""
+        tol = self.system.layer_tolerance
+        sub_z = np.asarray(self.substrate_coords)[:, 2]
+        film_z = np.asarray(self.film_coords)[:, 2]
+        return int((sub_z > sub_z.max() - tol).sum()), int((film_z < film_z.min() + tol).sum())
+
+    def locate_region(self, cart_coords: np.ndarray) -> RegionGeometry:
+        """The interface region of one structure, found from its own geometry.
+
+        The region is the atoms between the substrate's top ordered plane and the film's
+        bottom ordered plane as they sit in this structure. Atoms are ranked by height along
+        c, starting at the bottom of the slab stack (just above the vacuum); the substrate
+        holds the lowest ``n_substrate`` of them, its top plane the highest
+        ``top plane size`` of those; the region holds the next ``n_region`` atoms and the film
+        the rest, starting with its bottom plane. Mutual exchanges keep these counts (an
+        exchanged region atom takes a substrate site, the substrate atom joins the region),
+        so the rule needs no atom identity: it holds for generated structures, whose atom
+        order inside a species block means nothing, and follows each structure's own gap
+        rather than a window sized for the widest one.
+        """
+        z = self._stack_heights(np.asarray(cart_coords, dtype=float)[None])[0]
+        order = np.argsort(z, kind="stable")
+        n_sub, n_region = len(self.substrate_coords), sum(self.region_composition.values())
+        top, bottom = self.boundary_plane_sizes()
+        region = np.sort(order[n_sub : n_sub + n_region])
+        sub_plane = z[order[n_sub - top : n_sub]]
+        film_plane = z[order[n_sub + n_region : n_sub + n_region + bottom]]
+        return RegionGeometry(
+            indices=region,
+            substrate_plane_z=float(np.median(sub_plane)),
+            film_plane_z=float(np.median(film_plane)),
+            heights=z,
+        )
+
+    def region_indices(self, cart_coords: np.ndarray) -> np.ndarray:
+        """Indices (ascending) of one structure's region atoms; see ``locate_region``."""
+        return self.locate_region(cart_coords).indices
+
+    def region_mask(self, cart_coords: np.ndarray) -> np.ndarray:
+        """Boolean region membership of every atom of one structure (or of a stack of them)."""
+        cart = np.asarray(cart_coords, dtype=float)
+        if cart.ndim == 2:
+            mask = np.zeros(len(cart), dtype=bool)
+            mask[self.region_indices(cart)] = True
+            return mask
+        return np.array([self.region_mask(c) for c in cart])
+
+    def _stack_heights(self, cart: np.ndarray) -> np.ndarray:
+        """Heights (Å) along c, unwrapped so that a stack crossing the cell's boundary along c
+        is not cut in two: the cut is the widest empty gap (the vacuum)."""
+        c = float(self.lattice_matrix[2, 2])
+        frac_z = np.sort(cart[..., 2] / c % 1.0, axis=-1)
+        gaps = np.diff(frac_z, axis=-1, append=frac_z[..., :1] + 1.0)
+        widest = np.argmax(gaps, axis=-1)
+        start = np.take_along_axis(frac_z, ((widest + 1) % frac_z.shape[-1])[..., None], -1)
+        shifted = (cart[..., 2] / c - start) % 1.0
+        return shifted * c + start * c
 
     # ---------------------------------------------------------------- building
     def assemble(

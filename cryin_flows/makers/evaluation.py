@@ -43,12 +43,10 @@ class EvaluateMaker(Maker):
         doc, _ = evaluate(
             all_sets,
             self.reference_name,
-            template.area,
-            template.region_z_bounds,
+            template,
             self.settings,
             requested=requested,
             cache_dir=self.cache_dir,
-            template_hash=template.template_hash,
         )
         report = write_report(doc, job_folder(self.report_dir, "report"))
         doc.report = str(report)

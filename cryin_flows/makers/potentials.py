@@ -47,11 +47,11 @@ class LabelMaker(Maker):
 
     @job(data="trajectories")
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
-        """Stage 1 moves the atoms inside the template's region window, stage 2 all atoms."""
+        """Stage 1 moves each structure's interface region, stage 2 all atoms."""
         calculator = get_calculator(self.reference, **dict(self.calculator_kwargs))
         template.validate_set(structures, label="structures to label")
         trajectories = label_interfaces(
-            structures, template.region_z_bounds, calculator, self.settings, self.reference
+            structures, template, calculator, self.settings, self.reference
         )
         bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
         trajectories += label_bulk_cells(

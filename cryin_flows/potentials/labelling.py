@@ -18,6 +18,7 @@ from monty.json import MSONable
 from pydantic import Field
 
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.utils import SerializableModel
 
 OPTIMIZERS = {"FIRE": FIRE, "BFGS": BFGS}
@@ -199,20 +200,19 @@ def label_bulk_cells(
 
 def label_interfaces(
     structures,
-    region_z: tuple[float, float],
+    template: InterfaceTemplate,
     calculator: Calculator,
     settings: LabelSettings | None = None,
     calculator_name: str = "",
     progress=None,
 ) -> list[RelaxationTrajectory]:
-    """Two-stage relaxations of every frame of an InterfaceSet; stage 1 moves the atoms
-    inside the region window. Labels are ``<seed>-<index>`` from each frame's provenance."""
-    from cryin_flows.analysis.sites import in_region
-
+    """Two-stage relaxations of every frame of an InterfaceSet; stage 1 moves each frame's
+    interface region (``InterfaceTemplate.locate_region``). Labels are ``<seed>-<index>`` from
+    each frame's provenance."""
     trajectories = []
     for i in range(len(structures)):
         atoms = structures.atoms(i)
-        region = np.flatnonzero(in_region(atoms.positions[:, 2], region_z))
+        region = template.region_indices(atoms.positions)
         info = structures.infos[i]
         label = f"{info.get('seed', 's')}-{info.get('index', i)}"
         trajectories.append(

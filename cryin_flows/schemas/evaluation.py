@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from cryin_flows.analysis.statistics import Interval
-from cryin_flows.schemas.common import package_versions
+from cryin_flows.schemas.common import Stats, package_versions
 
 
 class FingerprintDistance(BaseModel):
     """Average-fingerprint distance of a dataset to the reference."""
 
     euclidean: Interval = Field(description="Euclidean distance (0 = identical)")
-    cosine: Interval = Field(description="Cosine similarity (1 = identical)")
+    cosine_similarity: Interval = Field(
+        description="Cosine similarity, the CryinGAN paper's measure (1 = identical)"
+    )
+    cosine_distance: Interval = Field(
+        description="Cosine distance = 1 − similarity, as the Dismai-Bench scripts (0 = identical)"
+    )
     n_sites: int = Field(description="Sites of the dataset behind it")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outside_range(self) -> list[str]:
+        """Metrics whose interval leaves the quantity's natural range (a pivotal interval
+        can: a negative distance, a similarity above 1); reported as computed."""
+        out = []
+        if self.euclidean.low < 0:
+            out.append("euclidean")
+        if self.cosine_similarity.high > 1 or self.cosine_similarity.low < -1:
+            out.append("cosine_similarity")
+        if self.cosine_distance.low < 0 or self.cosine_distance.high > 2:
+            out.append("cosine_distance")
+        return out
 
 
 class MotifRow(BaseModel):
@@ -61,6 +80,11 @@ class DatasetSummary(BaseModel):
     close_pairs_mean: float = Field(description="Pairs <= threshold per structure")
     fraction_with_close_pairs: float = Field(description="Share of structures with any")
     energy: EnergySummary | None = Field(None, description="When energies are known")
+    region_gap: Stats | None = Field(
+        None,
+        description="Distance between the substrate's top and the film's bottom plane found "
+        "in each structure, Å (sites='region')",
+    )
     content_hash: str = Field(description="sha256 of coordinates, lattice, species")
 
 
@@ -77,7 +101,7 @@ class EvaluationDoc(BaseModel):
     bond_counts: dict[str, dict[str, BondCounts]] = Field(description="element -> dataset")
     rdfs: list[RdfCurve] = Field(description="Partial RDFs of region atoms")
     settings: Any = Field(description="EvaluationSettings used")
-    region_z: tuple[float, float] | None = Field(description="Interface region z window, Å")
+    interval_method: str = Field("", description="How every interval was computed")
     area: float = Field(description="Interface area, Å²")
     e_ref: float | None = Field(description="eV/atom used for γ̃ (None: energies given)")
     template_hash: str = Field("", description="Template the datasets fit")

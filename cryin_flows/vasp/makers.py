@@ -17,6 +17,7 @@ from jobflow import Flow, Maker, job
 from pymatgen.core import Structure
 
 from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.potentials.labelling import LabelSettings
 from cryin_flows.schemas.potentials import LabelDoc
 from cryin_flows.vasp.frames import trajectory_from_ionic_steps
@@ -80,9 +81,9 @@ class TwoStageInterfaceMaker(Maker):
     stage1: BaseVaspMaker = field(default_factory=InterfaceStage1Maker)
     stage2: BaseVaspMaker = field(default_factory=InterfaceStage2Maker)
 
-    def make(self, structure: Structure, region_z: tuple[float, float]) -> Flow:
-        """``region_z``: the template's region window (who moves in stage 1)."""
-        first = self.stage1.make(with_region_dynamics(structure, region_z))
+    def make(self, structure: Structure, template: InterfaceTemplate) -> Flow:
+        """Stage 1 moves the structure's interface region (found with ``template``)."""
+        first = self.stage1.make(with_region_dynamics(structure, template))
         second = self.stage2.make(first.output.structure, prev_dir=first.output.dir_name)
         return Flow([first, second], output=second.output, name=self.name)
 
@@ -115,7 +116,7 @@ class InterfacesDftMaker(Maker):
     name: str = "interfaces DFT"
     two_stage: TwoStageInterfaceMaker = field(default_factory=TwoStageInterfaceMaker)
 
-    def make(self, structures: InterfaceSet, region_z: tuple[float, float]) -> Flow:
+    def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> Flow:
         """One two-stage flow per structure; the output is a LabelDoc for ``FramesMaker``."""
         flows, labels = [], []
         for i in range(len(structures)):
@@ -124,7 +125,7 @@ class InterfacesDftMaker(Maker):
             flows.append(
                 self.two_stage.update_kwargs(
                     {"name": f"two-stage {labels[-1]}"}, nested=False
-                ).make(structures.structure(i), region_z)
+                ).make(structures.structure(i), template)
             )
         collect = dft_trajectories([f.output for f in flows], labels)
         return Flow([*flows, collect], output=collect.output, name=self.name)

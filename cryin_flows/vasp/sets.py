@@ -17,6 +17,7 @@ from pymatgen.core import Structure
 from pymatgen.io.vasp import Kpoints
 
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.template import InterfaceTemplate
 
 POTCARS = {"Li": "Li_sv", "Sc": "Sc_sv", "Co": "Co", "Cl": "Cl", "O": "O", "Mg": "Mg_pv", "S": "S"}
 HUBBARD_U = {"Co": 4.0}  # eV, Dudarev; Materials Project uses 3.32 for Co
@@ -127,13 +128,14 @@ class CryinVaspSetGenerator(VaspInputGenerator):
         return {"reciprocal_density": 64}
 
 
-def with_region_dynamics(structure: Structure, region_z: tuple[float, float]) -> Structure:
-    """A copy whose atoms inside the region window may move (selective dynamics), others fixed."""
-    from cryin_flows.analysis.sites import in_region
+def with_region_dynamics(structure: Structure, template: InterfaceTemplate) -> Structure:
+    """A copy whose interface-region atoms may move (selective dynamics), the slabs fixed.
 
-    mobile = in_region(structure.cart_coords[:, 2], region_z)
+    The region is found from the structure's own geometry (``InterfaceTemplate.locate_region``).
+    """
+    mobile = template.region_mask(structure.cart_coords)
     if not mobile.any():
-        raise ConfigurationError("no atoms inside the region window: nothing would move")
+        raise ConfigurationError("the template's region holds no atoms: nothing would move")
     out = structure.copy()
     out.add_site_property("selective_dynamics", [[bool(m)] * 3 for m in mobile])
     return out
@@ -143,21 +145,21 @@ def write_inputs(
     structure: Structure,
     preset: str,
     out_dir: str | Path,
-    region_z: tuple[float, float] | None = None,
+    template: InterfaceTemplate | None = None,
     potcar_spec: bool | None = None,
     **overrides,
 ) -> Path:
     """INCAR, KPOINTS, POSCAR and POTCAR (or POTCAR.spec without POTCARs) into ``out_dir``.
 
-    ``stage1`` needs ``region_z`` (the template's region window) for its selective dynamics.
+    ``stage1`` needs the interface ``template`` to find the region for its selective dynamics.
     ``potcar_spec`` None: write real POTCARs when pymatgen finds them (PMG_VASP_PSP_DIR),
     else POTCAR.spec.
     """
     check_preset(preset)
     if preset == "stage1":
-        if region_z is None:
-            raise ConfigurationError("preset 'stage1' needs the region window (a template)")
-        structure = with_region_dynamics(structure, region_z)
+        if template is None:
+            raise ConfigurationError("preset 'stage1' needs the interface template (its region)")
+        structure = with_region_dynamics(structure, template)
     if potcar_spec is None:
         potcar_spec = not potcars_available()
     generator = CryinVaspSetGenerator(preset=preset, **overrides)

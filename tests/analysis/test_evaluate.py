@@ -17,13 +17,7 @@ FAST = {"n_resamples": 50, "workers": 1}
 
 def run(template, datasets, cache_dir, **kw):
     return evaluate(
-        datasets,
-        "training",
-        template.area,
-        template.region_z_bounds,
-        EvaluationSettings(**{**FAST, **kw}),
-        cache_dir=cache_dir,
-        template_hash=template.template_hash,
+        datasets, "training", template, EvaluationSettings(**{**FAST, **kw}), cache_dir=cache_dir
     )
 
 
@@ -32,20 +26,22 @@ def test_identical_datasets_are_at_distance_zero(template, interface_sets, share
     doc, _ = run(template, {"training": train, "copy": train}, shared_cache)
     for element, d in doc.fingerprint_distances["copy"].items():
         assert d.euclidean.value == pytest.approx(0, abs=1e-12), element
-        assert d.cosine.value == pytest.approx(1, abs=1e-12), element
+        assert d.cosine_similarity.value == pytest.approx(1, abs=1e-12), element
+        assert d.cosine_distance.value == pytest.approx(0, abs=1e-12), element
     assert set(doc.fingerprint_distances["copy"]) == {"Li", "Sc", "all"}
 
 
 def test_metrics_of_two_datasets(template, interface_sets, shared_cache):
     doc, data = run(template, interface_sets, shared_cache)
     dist = doc.fingerprint_distances["generated"]["Li"]
-    assert dist.euclidean.value > 0 and 0 < dist.cosine.value < 1
+    assert dist.euclidean.value > 0 and 0 < dist.cosine_similarity.value < 1
+    assert dist.cosine_distance.value == pytest.approx(1 - dist.cosine_similarity.value)
     assert dist.n_sites == sum(s.elements.count("Li") for s in data["generated"].sites)
-    # region sites lie inside the template's window
-    lo, hi = template.region_z_bounds
-    cart = interface_sets["training"].cart_coords()
-    assert all(s.elements for s in data["training"].sites)
-    assert lo < cart[:, :, 2].max() and hi > lo
+    # region sites: the 9 Li + 3 Sc placed between the planes of every structure
+    assert all(sorted(s.elements) == ["Li"] * 9 + ["Sc"] * 3 for s in data["training"].sites)
+    gaps = [info["region_thickness"] for info in interface_sets["training"].infos]
+    assert doc.datasets["training"].region_gap.min == pytest.approx(min(gaps))
+    assert "resample" in doc.interval_method
     # motif shares of the reference add up to at most 1 and rows are > 1 % of its sites
     li_rows = doc.motifs["Li"]
     assert 0 < sum(r.fractions["training"].value for r in li_rows) <= 1 + 1e-9
@@ -71,8 +67,7 @@ def test_failed_percent_counts_losses_and_unconverged(template, interface_sets, 
         doc, _ = evaluate(
             {"training": interface_sets["training"], "generated": generated},
             "training",
-            template.area,
-            template.region_z_bounds,
+            template,
             EvaluationSettings(**FAST),
             requested={"generated": 8},
             cache_dir=shared_cache,
@@ -84,9 +79,7 @@ def test_failed_percent_counts_losses_and_unconverged(template, interface_sets, 
 
 def test_cache_hit_avoids_recomputation(template, interface_sets, tmp_path, monkeypatch):
     cache = FingerprintCache(tmp_path / "cache")
-    first = fingerprint_dataset(
-        interface_sets["training"], "region", template.region_z_bounds, cache=cache
-    )
+    first = fingerprint_dataset(interface_sets["training"], "region", template, cache=cache)
     assert cache.misses == 6 and cache.hits == 0
 
     def boom(self, structure, index):
@@ -94,9 +87,7 @@ def test_cache_hit_avoids_recomputation(template, interface_sets, tmp_path, monk
 
     monkeypatch.setattr(sites_module.SiteFingerprinter, "site", boom)
     again_cache = FingerprintCache(tmp_path / "cache")
-    again = fingerprint_dataset(
-        interface_sets["training"], "region", template.region_z_bounds, cache=again_cache
-    )
+    again = fingerprint_dataset(interface_sets["training"], "region", template, cache=again_cache)
     assert again_cache.hits == 6
     assert all(np.array_equal(a.vectors, b.vectors) for a, b in zip(first, again, strict=True))
 
@@ -104,22 +95,19 @@ def test_cache_hit_avoids_recomputation(template, interface_sets, tmp_path, monk
 def test_interrupted_run_resumes(template, interface_sets, tmp_path):
     train = interface_sets["training"]
     half = InterfaceSet(train.lattice, train.species, train.frac_coords[:3], train.infos[:3])
-    fingerprint_dataset(
-        half, "region", template.region_z_bounds, cache=FingerprintCache(tmp_path / "cache")
-    )
+    fingerprint_dataset(half, "region", template, cache=FingerprintCache(tmp_path / "cache"))
     cache = FingerprintCache(tmp_path / "cache")
-    fingerprint_dataset(train, "region", template.region_z_bounds, cache=cache, workers=2)
+    fingerprint_dataset(train, "region", template, cache=cache, workers=2)
     assert (cache.hits, cache.misses) == (3, 3)
 
 
 def test_parallel_equals_serial(template, interface_sets):
     train = interface_sets["training"]
     two = InterfaceSet(train.lattice, train.species, train.frac_coords[:2])
-    region = template.region_z_bounds
-    serial = fingerprint_dataset(two, "region", region, workers=1)
-    parallel = fingerprint_dataset(two, "region", region, workers=2)
+    serial = fingerprint_dataset(two, "region", template, workers=1)
+    parallel = fingerprint_dataset(two, "region", template, workers=2)
     assert all(np.array_equal(a.vectors, b.vectors) for a, b in zip(serial, parallel, strict=True))
-    all_sites = select_sites(two.species, two.cart_coords()[0, :, 2], "all", None)
+    all_sites = select_sites(two.species, two.cart_coords()[0], "all")
     assert len(all_sites) == 120  # every Li, Sc, Co
     assert len(serial[0].elements) < len(all_sites)
 

@@ -1,11 +1,13 @@
 import json
 from pathlib import Path
 
+import pytest
 from jobflow import run_locally
 from typer.testing import CliRunner
 
 from cryin_flows.analysis.evaluate import EvaluationSettings
 from cryin_flows.cli import app
+from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.evaluation import EvaluateMaker
 from cryin_flows.schemas.evaluation import EvaluationDoc
@@ -66,7 +68,7 @@ def test_cli_evaluate(interface_sets, shared_cache, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["datasets"]["generated"]["failed_percent"] > 0
     assert (out / "report.html").exists() and (out / "rdf_Sc-O.png").exists()
-    assert "fingerprint distance to training" in result.output
+    assert "fingerprint Euclidean / cosine distance to training" in result.output
     assert 'alt="GAN losses"' in (out / "report.html").read_text()
 
 
@@ -87,3 +89,26 @@ def test_cli_evaluate_refuses_another_template(interface_sets, tmp_path):
         ],
     )
     assert result.exit_code == 1 and "lattice vector" in result.output
+
+
+def test_cli_evaluate_region_sites_follow_each_gap(template, tmp_path):
+    """40 random interfaces, gaps across [4, 6] Å with both ends: 9 Li + 3 Sc each, no Co."""
+    from cryin_flows.interfaces.random_fill import RandomFillSettings, RandomInterfaceGenerator
+
+    parts = [
+        RandomInterfaceGenerator(template, RandomFillSettings(thickness_range=rng)).generate(
+            n, seed=40
+        )
+        for rng, n in (((4.0, 6.0), 38), ((4.0, 4.0), 1), ((6.0, 6.0), 1))
+    ]
+    structures = InterfaceSet.concatenate(parts)
+    path = structures.write_extxyz(tmp_path / "forty.extxyz")
+    out = tmp_path / "report"
+    args = ["evaluate", "--reference", str(path), "--generated", str(path), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--resamples", "20", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "generated: 40 structures, sites Li 360, Sc 120, Co 0" in result.output
+    summary = json.loads((out / "metrics.json").read_text())["datasets"]["generated"]
+    assert summary["sites_per_element"] == {"Li": 360, "Sc": 120, "Co": 0}
+    assert summary["region_gap"]["min"] == pytest.approx(4.0)
+    assert summary["region_gap"]["max"] == pytest.approx(6.0)

@@ -14,7 +14,14 @@ def test_vector_layout():
     labels = feature_labels()
     assert len(labels) == 109
     assert labels[0] == "wt CN_1" and labels[60] == "wt CN_24"
-    assert labels[61] == "Cl fraction CN_1" and labels[-1] == "O fraction CN_24"
+    # the published layout: Cl then O fraction, interleaved per CN
+    assert labels[61:65] == [
+        "Cl fraction coord num 1",
+        "O fraction coord num 1",
+        "Cl fraction coord num 2",
+        "O fraction coord num 2",
+    ]
+    assert labels[-1] == "O fraction coord num 24"
 
 
 def test_rock_salt_li_is_octahedral(fingerprinter):
@@ -25,8 +32,8 @@ def test_rock_salt_li_is_octahedral(fingerprinter):
     labels = feature_labels()
     assert site.vector[labels.index("wt CN_6")] == pytest.approx(1.0, abs=1e-6)
     assert site.vector[labels.index("octahedral CN_6")] == pytest.approx(1.0, abs=1e-3)
-    assert site.vector[labels.index("Cl fraction CN_6")] == pytest.approx(1.0)
-    assert site.vector[labels.index("O fraction CN_6")] == 0
+    assert site.vector[labels.index("Cl fraction coord num 6")] == pytest.approx(1.0)
+    assert site.vector[labels.index("O fraction coord num 6")] == 0
     assert (site.cn, site.motif, site.anion_counts) == (6, "octahedral", {"Cl": 6, "O": 0})
 
 

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from cryin_flows.analysis.evaluate import partial_rdf
-from cryin_flows.analysis.statistics import bootstrap, cosine, euclidean, interval, pivotal_interval
+from cryin_flows.analysis.statistics import (
+    bootstrap,
+    cosine_similarity,
+    euclidean,
+    fingerprint_metrics,
+    interval,
+    pivotal_interval,
+)
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.potentials.interface_energy import e_ref_for_lowest, interface_energy
 
@@ -29,8 +36,11 @@ def test_two_dataset_bootstrap_and_similarity():
         lambda i, j: euclidean(a[i].mean(0), a[j].mean(0)), (10, 10), 50, 0
     )
     assert value == low == high == 0
-    assert cosine(np.array([1.0, 2.0]), np.array([2.0, 4.0])) == pytest.approx(1.0)
-    assert cosine(np.zeros(2), np.ones(2)) == 0.0
+    assert cosine_similarity(np.array([1.0, 2.0]), np.array([2.0, 4.0])) == pytest.approx(1.0)
+    assert np.isnan(cosine_similarity(np.zeros(2), np.ones(2)))
+    # distance = 1 - similarity, as scipy.spatial.distance.cosine
+    euclid, similarity, distance = fingerprint_metrics(np.array([1.0, 0.0]), np.array([1.0, 1.0]))
+    assert (euclid, similarity, distance) == pytest.approx((1.0, 2**-0.5, 1 - 2**-0.5))
 
 
 def test_rdf_peaks_of_fcc():

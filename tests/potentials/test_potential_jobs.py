@@ -5,7 +5,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from jobflow import Flow, run_locally
 
 from cryin_flows.errors import ConfigurationError
-from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+from cryin_flows.interfaces.random_fill import RandomFillSettings, RandomInterfaceGenerator
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import FramesMaker, LabelMaker, M3GNetTrainMaker
 from cryin_flows.potentials.frames import harvest_indices, write_frames
@@ -19,7 +19,9 @@ from .conftest import labelled_rocksalt
 
 def test_label_and_frames_jobs(template, tmp_path):
     store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
-    structures = RandomInterfaceGenerator(template).generate(4, seed=5)
+    # the narrowest gap: a window sized for the widest would take in the film's first planes
+    narrow = RandomFillSettings(thickness_range=(4.0, 4.0))
+    structures = RandomInterfaceGenerator(template, narrow).generate(4, seed=5)
     label = LabelMaker(
         reference="ase.calculators.lj:LennardJones",
         calculator_kwargs={"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
@@ -35,10 +37,9 @@ def test_label_and_frames_jobs(template, tmp_path):
     traj = labels.trajectories[0]
     stage1 = np.flatnonzero(traj.stage == 1)
     moved = np.flatnonzero(np.abs(traj.positions[stage1[-1]] - traj.positions[0]).max(1) > 1e-9)
-    lo, hi = template.region_z_bounds
-    assert len(moved) > 0 and np.all(
-        (traj.positions[0][moved, 2] > lo) & (traj.positions[0][moved, 2] < hi)
-    )
+    # stage 1 moves exactly the atoms the fill placed in the region (found by the same rule)
+    assert np.array_equal(moved, template.indices("region"))
+    assert np.array_equal(moved, template.region_indices(traj.positions[0]))
     doc = load_output(frames.uuid, store)
     assert isinstance(doc, FrameSetDoc)
     assert labels.n_bulk_labels == 4  # 2 x (LiCoO2, Li3ScCl6)

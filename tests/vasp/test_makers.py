@@ -42,7 +42,7 @@ def test_two_stage_flow_to_task_documents_and_frames(template, tmp_path, standin
         stage1=quick(InterfaceStage1Maker, "stage1", 3),
         stage2=quick(InterfaceStage2Maker, "stage2", 200),
     )
-    dft = InterfacesDftMaker(two_stage=two_stage).make(structures, template.region_z_bounds)
+    dft = InterfacesDftMaker(two_stage=two_stage).make(structures, template)
     frames = FramesMaker(fractions=(1.0, 0.0, 0.0), out_dir=str(tmp_path / "frames")).make(
         dft.output
     )

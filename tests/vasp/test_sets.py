@@ -4,7 +4,7 @@ from pymatgen.io.vasp import Incar, Kpoints, Poscar
 
 from cryin_flows.data import load_bulk
 from cryin_flows.errors import ConfigurationError
-from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+from cryin_flows.interfaces.random_fill import RandomFillSettings, RandomInterfaceGenerator
 from cryin_flows.vasp.sets import CryinVaspSetGenerator, write_inputs
 
 SPEC = {
@@ -61,8 +61,9 @@ def test_bulk_presets(tmp_path, name, style, mesh):
 
 @pytest.mark.parametrize("preset", ["stage1", "stage2", "rerelax"])
 def test_interface_presets(template, tmp_path, preset):
-    structure = RandomInterfaceGenerator(template).generate(1, seed=0).structure(0)
-    out = write_inputs(structure, preset, tmp_path, region_z=template.region_z_bounds)
+    narrow = RandomFillSettings(thickness_range=(4.0, 4.0))  # the film sits lowest
+    structure = RandomInterfaceGenerator(template, narrow).generate(1, seed=0).structure(0)
+    out = write_inputs(structure, preset, tmp_path, template=template)
     incar, kpoints, poscar, potcars = read(out)
     check_common(incar, poscar, potcars)
     for key, value in SPEC[preset].items():
@@ -73,11 +74,10 @@ def test_interface_presets(template, tmp_path, preset):
     assert np.allclose(poscar.structure.lattice.matrix, template.lattice_matrix, atol=1e-6)
     flags = poscar.selective_dynamics
     if preset == "stage1":
-        z = poscar.structure.cart_coords[:, 2]
-        lo, hi = template.region_z_bounds
         moving = np.array([all(f) for f in flags])
-        assert np.array_equal(moving, (z > lo + 0.1) & (z < hi - 0.1))
-        assert 0 < moving.sum() < len(moving)
+        # exactly the atoms the fill placed, as the shared rule finds them
+        assert np.array_equal(np.flatnonzero(moving), template.indices("region"))
+        assert np.array_equal(moving, template.region_mask(poscar.structure.cart_coords))
         assert all(all(f) or not any(f) for f in flags)
     else:
         assert flags is None
@@ -94,7 +94,7 @@ def test_overrides_and_errors(template, tmp_path):
     assert dict(zip(symbols, incar["LDAUU"], strict=True)) == {"Co": 3.32, "Li": 0, "O": 0}
     with pytest.raises(ConfigurationError, match="unknown VASP preset 'hse'"):
         write_inputs(load_bulk("LiCoO2"), "hse", tmp_path)
-    with pytest.raises(ConfigurationError, match="needs the region window"):
+    with pytest.raises(ConfigurationError, match="needs the interface template"):
         write_inputs(load_bulk("LiCoO2"), "stage1", tmp_path)
 
 

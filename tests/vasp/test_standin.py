@@ -67,7 +67,7 @@ def test_stage1_moves_only_the_region(template, tmp_path, monkeypatch):
         structure,
         "stage1",
         tmp_path,
-        region_z=template.region_z_bounds,
+        template=template,
         potcar_spec=True,
         user_incar_settings={"NSW": 4},
     )
@@ -79,4 +79,5 @@ def test_stage1_moves_only_the_region(template, tmp_path, monkeypatch):
     moved = np.abs(end.structure.cart_coords - start.structure.cart_coords).max(axis=1) > 1e-8
     mobile = np.array([all(f) for f in start.selective_dynamics])
     assert moved.any() and not moved[~mobile].any()
+    assert np.array_equal(np.flatnonzero(mobile), template.indices("region"))
     assert np.array_equal(end.selective_dynamics, start.selective_dynamics)
