@@ -43,6 +43,7 @@ from cryin_flows.schemas.evaluation import (
     FingerprintDistance,
     MotifRow,
     RdfCurve,
+    RegionProfile,
 )
 from cryin_flows.utils import SerializableModel
 
@@ -331,6 +332,7 @@ def evaluate(
         rdfs=rdfs,
         settings=settings,
         interval_method=_interval_method(settings),
+        region_profile=_region_profile(template, ref_set) if settings.sites == "region" else None,
         area=area,
         e_ref=e_ref,
         template_hash=template.template_hash,
@@ -394,6 +396,20 @@ def _fingerprint_distances(
             euclidean=ivs[0], cosine_similarity=ivs[1], cosine_distance=ivs[2], n_sites=n_sites
         )
     return out
+
+
+def _region_profile(template: InterfaceTemplate, structures: InterfaceSet) -> RegionProfile:
+    geometry = template.locate_region(structures.cart_coords()[0])
+    in_region = np.zeros(len(structures.species), dtype=bool)
+    in_region[geometry.indices] = True
+    return RegionProfile(
+        structure=0,
+        species=structures.species,
+        heights=np.round(geometry.heights, 4).tolist(),
+        in_region=in_region.tolist(),
+        substrate_plane_z=geometry.substrate_plane_z,
+        film_plane_z=geometry.film_plane_z,
+    )
 
 
 def _interval_method(settings: EvaluationSettings) -> str:

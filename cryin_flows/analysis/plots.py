@@ -104,6 +104,42 @@ def rdf_plot(doc: EvaluationDoc, index: int, path: Path) -> Path:
     return path
 
 
+def region_profile(doc: EvaluationDoc, path: Path) -> Path | None:
+    """Every atom's height by element, the two boundary planes found and the region between."""
+    profile = doc.region_profile
+    if profile is None:
+        return None
+    species = np.array(profile.species)
+    heights = np.array(profile.heights)
+    inside = np.array(profile.in_region)
+    elements = list(dict.fromkeys(profile.species))
+    fig, ax = plt.subplots(figsize=(6.8, 0.45 * len(elements) + 1.6), constrained_layout=True)
+    ax.axvspan(profile.substrate_plane_z, profile.film_plane_z, color="#eef3fa", zorder=0)
+    for z, text in (
+        (profile.substrate_plane_z, "top substrate plane"),
+        (profile.film_plane_z, "bottom film plane"),
+    ):
+        ax.axvline(z, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(text, (z, len(elements) - 0.4), fontsize=7, ha="center", color="#555")
+    rng = np.random.default_rng(0)
+    for row, element in enumerate(elements):
+        mask = species == element
+        jitter = rng.uniform(-0.25, 0.25, mask.sum())
+        colours = np.where(inside[mask], COLOURS[1], "#9a9a9a")
+        ax.scatter(heights[mask], row + jitter, s=9, c=colours, linewidths=0)
+    ax.set_yticks(range(len(elements)), elements)
+    ax.set_ylim(-0.6, len(elements) - 0.1)
+    gap = profile.film_plane_z - profile.substrate_plane_z
+    ax.set(
+        xlabel="height along c (Å)",
+        title=f"Interface region of reference structure {profile.structure} "
+        f"({int(inside.sum())} atoms in red; gap {gap:.2f} Å)",
+    )
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def write_figures(doc: EvaluationDoc, out_dir: Path) -> dict[str, Path]:
     """All figures of a document into ``out_dir``; returns caption -> path."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -117,4 +153,7 @@ def write_figures(doc: EvaluationDoc, out_dir: Path) -> dict[str, Path]:
             figures[f"{element} coordination motifs"] = path
     for i, curve in enumerate(doc.rdfs):
         figures[f"{curve.pair} RDF"] = rdf_plot(doc, i, out_dir / f"rdf_{curve.pair}.png")
+    region = region_profile(doc, out_dir / "region_profile.png")
+    if region:
+        figures["Interface region found in a reference structure"] = region
     return figures

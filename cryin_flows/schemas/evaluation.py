@@ -88,6 +88,17 @@ class DatasetSummary(BaseModel):
     content_hash: str = Field(description="sha256 of coordinates, lattice, species")
 
 
+class RegionProfile(BaseModel):
+    """Atom heights of one reference structure and the interface region found in it."""
+
+    structure: int = Field(description="Index of the structure in the reference dataset")
+    species: list[str] = Field(description="Element of every atom")
+    heights: list[float] = Field(description="Height of every atom along c, Å")
+    in_region: list[bool] = Field(description="Whether each atom is in the region")
+    substrate_plane_z: float = Field(description="Top substrate plane found, Å")
+    film_plane_z: float = Field(description="Bottom film plane found, Å")
+
+
 class EvaluationDoc(BaseModel):
     """Generated vs reference structures (SPEC.md §6)."""
 
@@ -102,6 +113,9 @@ class EvaluationDoc(BaseModel):
     rdfs: list[RdfCurve] = Field(description="Partial RDFs of region atoms")
     settings: Any = Field(description="EvaluationSettings used")
     interval_method: str = Field("", description="How every interval was computed")
+    region_profile: RegionProfile | None = Field(
+        None, description="The region found in the first reference structure (sites='region')"
+    )
     area: float = Field(description="Interface area, Å²")
     e_ref: float | None = Field(description="eV/atom used for γ̃ (None: energies given)")
     template_hash: str = Field("", description="Template the datasets fit")

@@ -131,7 +131,8 @@ def test_report_renders_in_a_browser(template, interface_sets, shared_cache, tmp
     report = write_report(doc, tmp_path / "report")
     assert json.loads((tmp_path / "report" / "metrics.json").read_text())["reference"] == "training"
     html = report.read_text()
-    assert html.count('<img src="data:image/png;base64,') == 1 + 2 + 3  # energy, motifs, RDFs
+    # energy, motifs (Li, Sc), RDFs (3), region profile
+    assert html.count('<img src="data:image/png;base64,') == 1 + 2 + 3 + 1
     browser = _chromium()
     if browser is None:
         pytest.skip("chromium is not installed (CI installs Debian's chromium)")
