@@ -173,23 +173,34 @@ def test_resume_repeats_no_completed_job(tiny_study):
 
 
 @pytest.mark.mongodb
-def test_tiny_study_on_mongodb(tmp_path, monkeypatch):
-    """The same study and queries against a real server (CRYIN_TEST_MONGODB_URI)."""
+def test_tiny_study_on_mongodb(tmp_path, monkeypatch, mongodb_database):
+    """The same study on the MongoDB server; queries and the report from other processes."""
     import os
-    import uuid
+    import subprocess
+    import sys
+    from pathlib import Path
 
     from .conftest import write_tiny_study
 
-    uri = os.environ.get("CRYIN_TEST_MONGODB_URI")
-    if not uri:
-        pytest.skip("CRYIN_TEST_MONGODB_URI not set")
+    uri, database = mongodb_database
     monkeypatch.setenv("CRYIN_MONGODB_URI", uri)
-    monkeypatch.setenv("CRYIN_MONGODB_DATABASE", f"cryin_test_{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("CRYIN_MONGODB_DATABASE", database)
     config = write_tiny_study(tmp_path / "tiny.yaml")
     result = invoke("demo", "--config", config, "--project-dir", tmp_path / "proj")
     assert result.exit_code == 0, result.output
-    result = invoke("query", "evaluations", "--json")
-    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 1
-    store = get_job_store()
-    store.connect()
-    store.docs_store._collection.database.client.drop_database(store.docs_store.database)
+    cryin = Path(sys.executable).parent / "cryin"
+    env = {**os.environ, "CRYIN_MONGODB_URI": uri, "CRYIN_MONGODB_DATABASE": database}
+    for args in (["query", "evaluations", "--json"], ["report", "--out", str(tmp_path / "rep")]):
+        done = subprocess.run([cryin, *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        if args[0] == "query":
+            assert len(json.loads(done.stdout)) == 1
+    assert (tmp_path / "rep" / "report.html").exists()
+    # documents in MongoDB, structures and trajectories in GridFS
+    import pymongo
+
+    db = pymongo.MongoClient(uri)[database]
+    assert db["outputs"].count_documents({}) == len(
+        list(load_flow(tmp_path / "proj" / "studies" / "demo" / "flow.json").iterflow())
+    )
+    assert db["outputs_data.files"].count_documents({}) > 0

@@ -264,14 +264,10 @@ def test_killed_rocket_is_rerun_and_finished_jobs_are_not(tmp_path):
 
 
 @pytest.mark.mongodb
-def test_lost_run_detected_on_mongodb(tmp_path):
-    """With a real server the killed rocket stays RUNNING until ``detect_lostruns``."""
-    uri = os.environ.get("CRYIN_TEST_MONGODB_URI")
-    if not uri:
-        pytest.skip("CRYIN_TEST_MONGODB_URI not set")
-    env = init_config(
-        tmp_path, "--store", "mongodb", "--mongodb-uri", uri, "--database", "cryin_test"
-    )
+def test_lost_run_detected_on_mongodb(tmp_path, mongodb_database):
+    """On a server the killed rocket stays RUNNING until ``detect_lostruns``."""
+    uri, database = mongodb_database
+    env = init_config(tmp_path, "--store", "mongodb", "--mongodb-uri", uri, "--database", database)
     reset_launchpad(env)
     sh(env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml", slow=True))
     worker = tmp_path / "cfg" / "my_fworker_cpu.yaml"

@@ -144,17 +144,26 @@ def test_output_written_by_one_process_is_read_by_another(tmp_path):
 
 
 @pytest.mark.mongodb
-def test_real_mongodb_round_trip():
-    uri = os.environ.get("CRYIN_TEST_MONGODB_URI")
-    if not uri:
-        pytest.skip("CRYIN_TEST_MONGODB_URI is not set")
+def test_mongodb_round_trip_with_gridfs(mongodb_database):
     from jobflow import Flow, run_locally
 
     from cryin_flows.launchpad.stores import load_output
     from cryin_flows.makers import InterfaceTemplateMaker, RandomInterfacesMaker
 
-    store = get_job_store(get_settings(mongodb_uri=uri, mongodb_database="cryin_flows_test"))
+    uri, database = mongodb_database
+    store = get_job_store(get_settings(mongodb_uri=uri, mongodb_database=database))
     tj = InterfaceTemplateMaker().make()
     rj = RandomInterfacesMaker(n=2).make(tj.output)
     run_locally(Flow([tj, rj]), store=store, log=False, ensure_success=True)
     assert len(load_output(rj.uuid, store).structures) == 2
+    # the structures went to GridFS (the data store), the document holds a reference
+    import pymongo
+
+    db = pymongo.MongoClient(uri)[database]
+    doc = db[store.docs_store.collection_name].find_one({"uuid": rj.uuid})
+    reference = doc["output"]["structures"]
+    assert reference["store"] == "data" and reference["blob_uuid"]
+    assert (
+        db["outputs_data.files"].count_documents({"metadata.blob_uuid": reference["blob_uuid"]})
+        == 1
+    )
