@@ -33,6 +33,22 @@ def template() -> InterfaceTemplate:
     return build_interface_template("lsc-lco")
 
 
+@pytest.fixture(scope="session")
+def tiny_potential(tmp_path_factory) -> str:
+    """A small M3GNet for Li and Cl trained for a few epochs (seconds)."""
+    from cryin_flows.potentials.frames import write_frames
+    from cryin_flows.potentials.m3gnet import M3GNetSettings, train_m3gnet
+
+    from .potentials.conftest import labelled_rocksalt
+
+    root = tmp_path_factory.mktemp("tiny_potential")
+    frames = labelled_rocksalt(16, seed=7)
+    for name, part in (("train", frames[:12]), ("val", frames[12:14]), ("test", frames[14:])):
+        write_frames(part, root / "frames" / f"{name}.extxyz")
+    settings = M3GNetSettings(units=16, nblocks=1, max_epochs=5, patience=5, accelerator="cpu")
+    return train_m3gnet(root / "frames", root / "out", settings)["potential_dir"]
+
+
 # ------------------------------------------------------------------ MongoDB server
 SERVER_START_TIMEOUT_S = 30.0
 

@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from jobflow import Flow
 from typer.testing import CliRunner
@@ -250,7 +249,7 @@ def test_killed_rocket_is_rerun_and_finished_jobs_are_not(tmp_path):
     kill_rocket_mid_job(env, worker, killed_dir)
     assert (killed_dir / "FW.json").exists()  # the interrupted launch's files stay
     # file-backed LaunchPad: the killed process never wrote, so the job is simply READY again
-    # (on MongoDB: `lpad detect_lostruns --rerun`, see the mongodb-marked test)
+    # (on MongoDB: `lpad detect_lostruns --rerun`, see test_fireworks_mongodb.py)
     assert {fw["name"]: fw["state"] for fw in fireworks(env)}["random slow"] == "READY"
     (runs / "rerun").mkdir()
     sh(env, BIN / "rlaunch", "-w", worker, "rapidfire", cwd=runs / "rerun")
@@ -261,23 +260,3 @@ def test_killed_rocket_is_rerun_and_finished_jobs_are_not(tmp_path):
     store.connect()
     names = [d["name"] for d in store.query({}, properties=["name"])]
     assert sorted(names) == ["interface template", "random fast", "random slow"]
-
-
-@pytest.mark.mongodb
-def test_lost_run_detected_on_mongodb(tmp_path, mongodb_database):
-    """On a server the killed rocket stays RUNNING until ``detect_lostruns``."""
-    uri, database = mongodb_database
-    env = init_config(tmp_path, "--store", "mongodb", "--mongodb-uri", uri, "--database", database)
-    reset_launchpad(env)
-    sh(env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml", slow=True))
-    worker = tmp_path / "cfg" / "my_fworker_cpu.yaml"
-    for _ in range(2):
-        sh(env, BIN / "rlaunch", "-w", worker, "singleshot", cwd=tmp_path)
-    kill_rocket_mid_job(env, worker, tmp_path / "killed")
-    assert {fw["name"]: fw["state"] for fw in fireworks(env)}["random slow"] == "RUNNING"
-    time.sleep(2)
-    sh(env, BIN / "lpad", "detect_lostruns", "--time", "1", "--rerun")
-    sh(env, BIN / "rlaunch", "-w", worker, "rapidfire", cwd=tmp_path)
-    after = {fw["name"]: fw for fw in fireworks(env)}
-    assert {fw["state"] for fw in after.values()} == {"COMPLETED"}
-    assert after["random fast"]["launches"] == 1

@@ -1,15 +1,12 @@
-"""A tiny trained M3GNet potential shared by the relaxation tests."""
+"""Labelled rock-salt frames for the potential tests (the tiny potential: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from cryin_flows.potentials.calculators import get_calculator
-from cryin_flows.potentials.frames import write_frames
-from cryin_flows.potentials.m3gnet import M3GNetSettings, train_m3gnet
 
 
 def labelled_rocksalt(n: int, seed: int, strain: float = 0.08) -> list:
@@ -30,14 +27,3 @@ def labelled_rocksalt(n: int, seed: int, strain: float = 0.08) -> list:
         )
         frames.append(labelled)
     return frames
-
-
-@pytest.fixture(scope="session")
-def tiny_potential(tmp_path_factory) -> str:
-    """A small M3GNet for Li and Cl trained for a few epochs (seconds)."""
-    root = tmp_path_factory.mktemp("tiny_potential")
-    frames = labelled_rocksalt(16, seed=7)
-    for name, part in (("train", frames[:12]), ("val", frames[12:14]), ("test", frames[14:])):
-        write_frames(part, root / "frames" / f"{name}.extxyz")
-    settings = M3GNetSettings(units=16, nblocks=1, max_epochs=5, patience=5, accelerator="cpu")
-    return train_m3gnet(root / "frames", root / "out", settings)["potential_dir"]

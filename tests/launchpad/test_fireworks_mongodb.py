@@ -1,0 +1,181 @@
+"""FireWorks on a MongoDB server, as on a cluster: configuration from ``cryin config init
+--store mongodb``, ``cryin submit`` and ``lpad add``, two concurrent ``rlaunch rapidfire``
+workers, ``qlaunch`` with a stand-in scheduler, and a rocket killed during a relaxation that
+``lpad detect_lostruns --rerun`` recovers. Every command is its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pymongo
+import pytest
+import yaml
+from ase.build import bulk
+from jobflow import Flow
+
+from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.launchpad.fireworks import study_workflow
+from cryin_flows.makers.potentials import RelaxMaker
+from cryin_flows.potentials.relax import RelaxSettings
+
+from ..flows.conftest import write_tiny_study
+from .test_fireworks import (
+    BIN,
+    STANDIN_SBATCH,
+    fireworks,
+    init_config,
+    reset_launchpad,
+    sh,
+    small_workflow,
+)
+
+pytestmark = pytest.mark.mongodb
+
+
+@pytest.fixture
+def mongo_env(tmp_path, mongodb_database):
+    """A worker's environment from ``cryin config init --store mongodb``, LaunchPad reset."""
+    uri, database = mongodb_database
+    env = init_config(tmp_path, "--store", "mongodb", "--mongodb-uri", uri, "--database", database)
+    reset_launchpad(env)
+    return env
+
+
+def outputs(uri: str, database: str) -> list[dict]:
+    db = pymongo.MongoClient(uri)[database]
+    return list(db["outputs"].find({}, {"uuid": 1, "name": 1, "_id": 0}))
+
+
+def test_two_concurrent_workers_finish_the_study(tmp_path, mongo_env, mongodb_database):
+    uri, database = mongodb_database
+    config = write_tiny_study(tmp_path / "tiny.yaml")
+    result = sh(mongo_env, BIN / "cryin", "submit", "--preset", "demo", "--config", config)
+    assert "added; firework ids" in result
+    worker_file = tmp_path / "cfg" / "my_fworker_any.yaml"
+    workers = []
+    for k in range(2):
+        folder = tmp_path / f"worker{k}"
+        folder.mkdir()
+        workers.append(
+            subprocess.Popen(
+                [BIN / "rlaunch", "-w", worker_file, "rapidfire", "--sleep", "1"],
+                env=mongo_env,
+                cwd=folder,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for worker in workers:
+        _, err = worker.communicate(timeout=900)
+        assert worker.returncode == 0, err[-3000:]
+    fws = fireworks(mongo_env)
+    study = CryinGanStudyMaker(settings=load_study_settings("demo", config)).make()
+    n_jobs = len(list(study.iterflow()))
+    assert len(fws) == n_jobs
+    assert {fw["state"] for fw in fws} == {"COMPLETED"}
+    assert all(fw["launches"] == 1 for fw in fws), [f for f in fws if f["launches"] != 1]
+    # both workers took part, and every job's output is stored exactly once
+    assert all(any((tmp_path / f"worker{k}").glob("launcher_*")) for k in range(2))
+    docs = outputs(uri, database)
+    assert len(docs) == n_jobs and len({d["uuid"] for d in docs}) == n_jobs
+    rows = json.loads(sh(mongo_env, BIN / "cryin", "query", "evaluations", "--json"))
+    assert len(rows) == 1 and rows[0]["reference"] == "training"
+
+
+def test_lpad_add_and_qlaunch_with_a_standin_scheduler(tmp_path, mongo_env):
+    cfg = tmp_path / "cfg"
+    sbatch = tmp_path / "sched" / "sbatch"
+    sbatch.parent.mkdir()
+    sbatch.write_text(STANDIN_SBATCH)
+    sbatch.chmod(0o755)
+    adapter = yaml.safe_load((cfg / "my_qadapter.yaml").read_text())
+    adapter["_q_commands_override"] = {"submit_cmd": str(sbatch), "status_cmd": "true"}
+    (cfg / "my_qadapter.yaml").write_text(yaml.safe_dump(adapter))
+    sh(mongo_env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml"))
+    spool = sbatch.parent / "spool"
+    ran: set[str] = set()
+    for _ in range(4):  # qlaunch submits each ready job; the "scheduler" runs the scripts
+        sh(mongo_env, BIN / "qlaunch", "-r", "rapidfire", "-m", "0", "--nlaunches", "1")
+        for script in sorted(spool.glob("*.sh")):
+            if script.name not in ran:
+                ran.add(script.name)
+                sh(mongo_env, "bash", script, cwd=tmp_path)
+        if {fw["state"] for fw in fireworks(mongo_env)} == {"COMPLETED"}:
+            break
+    fws = fireworks(mongo_env)
+    assert {fw["state"] for fw in fws} == {"COMPLETED"} and len(ran) == 2
+    assert all(fw["launches"] == 1 for fw in fws)
+
+
+def relaxation_workflow(path: Path, potential: str, results_dir: Path, n: int = 12) -> Path:
+    """One relaxation job of ``n`` rattled LiCl cells, one at a time (a few seconds in all)."""
+    frames = []
+    for i in range(n):
+        atoms = bulk("LiCl", "rocksalt", a=5.2, cubic=True)
+        atoms.rattle(0.15, seed=300 + i)
+        frames.append(atoms.get_scaled_positions())
+    structures = InterfaceSet(np.array(atoms.cell), atoms.get_chemical_symbols(), np.array(frames))
+    maker = RelaxMaker(
+        settings=RelaxSettings(fmax=0.01, max_steps=400, batch_size=1),
+        results_dir=str(results_dir),
+    )
+    relax = maker.make(structures, potential)
+    relax.update_config({"manager_config": {"_category": "gpu"}})
+    study_workflow(Flow([relax], name="relax")).to_file(str(path))
+    return path
+
+
+def test_rocket_killed_mid_relaxation_resumes_after_detect_lostruns(
+    tmp_path, mongo_env, tiny_potential
+):
+    results_dir = tmp_path / "relaxations"
+    sh(
+        mongo_env,
+        BIN / "lpad",
+        "add",
+        relaxation_workflow(tmp_path / "wf.yaml", tiny_potential, results_dir),
+    )
+    worker = tmp_path / "cfg" / "my_fworker_gpu.yaml"
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    rocket = subprocess.Popen(
+        [str(BIN / "rlaunch"), "-w", str(worker), "singleshot"],
+        env=mongo_env,
+        cwd=killed,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 300
+    progress: list[Path] = []
+    while time.time() < deadline:  # kill once some structures are finished, not all
+        progress = list(results_dir.glob("*.jsonl")) if results_dir.exists() else []
+        if progress and len(progress[0].read_text().splitlines()) >= 3:
+            break
+        assert rocket.poll() is None, "the relaxation job ended before it could be killed"
+        time.sleep(0.1)
+    os.killpg(rocket.pid, signal.SIGKILL)
+    rocket.wait()
+    done_before = progress[0].read_text().splitlines()
+    assert 3 <= len(done_before) < 12
+    assert [fw["state"] for fw in fireworks(mongo_env)] == ["RUNNING"]
+    time.sleep(2)
+    sh(mongo_env, BIN / "lpad", "detect_lostruns", "--time", "1", "--rerun")
+    assert [fw["state"] for fw in fireworks(mongo_env)] == ["READY"]
+    rerun = tmp_path / "rerun"  # another folder, as another node would use
+    rerun.mkdir()
+    sh(mongo_env, BIN / "rlaunch", "-w", worker, "singleshot", cwd=rerun)
+    assert [fw["state"] for fw in fireworks(mongo_env)] == ["COMPLETED"]
+    lines = progress[0].read_text().splitlines()
+    # the finished structures were not redone: their records stand, each index once
+    assert lines[: len(done_before)] == done_before
+    indices = [json.loads(line)["index"] for line in lines]
+    assert sorted(indices) == list(range(12))
