@@ -745,6 +745,9 @@ def config_init(
         str | None, typer.Option("--mongodb-uri", help="mongodb:// URI (with --store mongodb)")
     ] = None,
     database: Annotated[str, typer.Option("--database", help="Results database")] = "cryin_flows",
+    fireworks_database: Annotated[
+        str, typer.Option("--fireworks-database", help="FireWorks (LaunchPad) database")
+    ] = "cryin_fireworks",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="slurm or pbs")] = None,
     cpu_queue: Annotated[str | None, typer.Option("--cpu-queue", help="CPU partition")] = None,
     gpu_queue: Annotated[str | None, typer.Option("--gpu-queue", help="GPU partition")] = None,
@@ -783,6 +786,7 @@ def config_init(
         store=store,
         mongodb_uri=mongodb_uri,
         database=database,
+        fireworks_database=fireworks_database,
         scheduler=scheduler,
         cpu_queue=cpu_queue,
         gpu_queue=gpu_queue,
@@ -794,7 +798,8 @@ def config_init(
     _print_summary("cryin config init", {k: str(v) for k, v in written.items()})
     env = written["env.sh"]
     console.print(
-        f"Next: source {env}; lpad reset; cryin config check; cryin submit --preset paper"
+        f"Next: source {env}; lpad reset (once per new LaunchPad); cryin config check; "
+        "cryin submit --preset paper"
     )
 
 

@@ -136,14 +136,17 @@ def mongodb_server(tmp_path_factory):
 
 @pytest.fixture
 def mongodb_database(mongodb_server):
-    """(server URI, a database name of this test's own), dropped afterwards."""
+    """(server URI, a database name of this test's own); databases whose names start with it
+    are dropped afterwards."""
     import pymongo
 
     name = f"cryin_test_{uuid.uuid4().hex[:10]}"
     yield mongodb_server, name
     client = pymongo.MongoClient(mongodb_server, serverSelectionTimeoutMS=5000)
     try:
-        client.drop_database(name)
+        for database in client.list_database_names():
+            if database.startswith(name):  # the test's own, and e.g. its LaunchPad's
+                client.drop_database(database)
     except pymongo.errors.PyMongoError:
         pass
     finally:

@@ -21,7 +21,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field
 
-from cryin_flows.errors import ConfigurationError
+from cryin_flows.errors import ConfigurationError, CryinError
 
 TEMPLATES = files("cryin_flows.launchpad") / "templates"
 PRIVATE = ("my_launchpad.yaml", "jobflow.yaml", "cryin.yaml", "jobflow_remote_project.yaml")
@@ -257,17 +257,21 @@ def _probe() -> None:
         store = get_job_store(settings)
         store.connect()
         print(f"JobStore\tok\t{describe_store(settings)}: {store.count()} job outputs")
+    except CryinError as exc:
+        print(f"JobStore\tfail\t{exc}")
     except Exception as exc:
-        print(f"JobStore\tfail\t{type(exc).__name__}: {exc}")
+        print(f"JobStore\tfail\t{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
     try:
-        from fireworks import LaunchPad
+        from cryin_flows.launchpad.fireworks import launchpad_target, open_launchpad
 
-        launchpad = LaunchPad.auto_load()
+        launchpad = open_launchpad()
         n_fws = launchpad.fireworks.count_documents({})
         states: dict[str, int] = {}
         for doc in launchpad.fireworks.find({}, {"state": 1}):
             states[doc["state"]] = states.get(doc["state"], 0) + 1
         detail = ", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "empty"
-        print(f"LaunchPad\tok\tdatabase {launchpad.name!r}: {n_fws} fireworks ({detail})")
+        print(f"LaunchPad\tok\t{launchpad_target(launchpad)}: {n_fws} fireworks ({detail})")
+    except CryinError as exc:
+        print(f"LaunchPad\tfail\t{exc}")
     except Exception as exc:
-        print(f"LaunchPad\tfail\t{type(exc).__name__}: {exc}")
+        print(f"LaunchPad\tfail\t{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")

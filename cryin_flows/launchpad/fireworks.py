@@ -13,7 +13,12 @@ from pathlib import Path
 from jobflow import Flow
 from jobflow.managers.fireworks import flow_to_workflow
 
-from cryin_flows.errors import ConfigurationError
+from cryin_flows.errors import ConfigurationError, StoreConnectionError
+
+INIT_HINT = (
+    "cryin config init --store mongodb --mongodb-uri mongodb://HOST:PORT/DB, then "
+    "export FW_CONFIG_FILE=<that folder>/FW_config.yaml"
+)
 
 
 def study_workflow(flow: Flow):
@@ -41,12 +46,75 @@ def submit_workflow(wf, out: str | Path | None = None, launchpad_file: str | Pat
         out.parent.mkdir(parents=True, exist_ok=True)
         wf.to_file(str(out))
         return out
-    from fireworks import LaunchPad
+    return open_launchpad(launchpad_file).add_wf(wf)
 
-    if launchpad_file is not None:
-        if not Path(launchpad_file).is_file():
-            raise ConfigurationError(f"{launchpad_file}: LaunchPad file does not exist")
-        launchpad = LaunchPad.from_file(str(launchpad_file))
+
+def launchpad_target(launchpad) -> str:
+    """'host:port, database NAME' of a LaunchPad, without credentials."""
+    from cryin_flows.launchpad.stores import _uri_target
+
+    if (
+        getattr(launchpad, "mongomock", False)
+        or "mongomock" in type(launchpad.connection).__module__
+    ):
+        return f"FireWorks file-backed LaunchPad, database {launchpad.name!r}"
+    if launchpad.uri_mode:
+        hosts, db = _uri_target(launchpad.host, launchpad.name)
     else:
-        launchpad = LaunchPad.auto_load()
-    return launchpad.add_wf(wf)
+        hosts, db = f"{launchpad.host}:{launchpad.port}", launchpad.name
+    return f"MongoDB at {hosts}, database {db!r}"
+
+
+def open_launchpad(launchpad_file: str | Path | None = None, timeout_s: float | None = None):
+    """The configured LaunchPad, reachable and initialised, or a one-line error saying how to fix.
+
+    ``launchpad_file`` or FireWorks' own lookup (``FW_CONFIG_FILE``, ``LAUNCHPAD_LOC``,
+    ``my_launchpad.yaml`` in the working directory); with none configured FireWorks would wait
+    on localhost:27017, so that is refused at once. Waits at most ``timeout_s`` (default: the
+    ``connect_timeout_s`` setting) for the server.
+    """
+    from fireworks import LaunchPad
+    from fireworks.fw_config import LAUNCHPAD_LOC
+    from monty.serialization import loadfn
+    from pymongo.errors import OperationFailure, PyMongoError
+
+    from cryin_flows.settings import get_settings
+
+    path = launchpad_file or LAUNCHPAD_LOC
+    if path is None:
+        raise ConfigurationError(
+            f"no FireWorks LaunchPad is configured (FW_CONFIG_FILE is not set and there is no "
+            f"my_launchpad.yaml here): run `{INIT_HINT}`"
+        )
+    if not Path(path).is_file():
+        raise ConfigurationError(f"{path}: LaunchPad file does not exist")
+    # read the file once: a file-backed LaunchPad opened twice in one process lets the second
+    # copy overwrite the first one's writes when the process ends
+    settings = loadfn(str(path))
+    timeout_ms = int(
+        1000 * (timeout_s if timeout_s is not None else get_settings().connect_timeout_s)
+    )
+    kwargs = dict(settings.get("mongoclient_kwargs") or {})
+    kwargs.update(serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
+    launchpad = LaunchPad.from_dict({**settings, "mongoclient_kwargs": kwargs})
+    target = launchpad_target(launchpad)
+    try:
+        initialised = launchpad.fw_id_assigner.find_one({}) is not None
+    except OperationFailure as exc:
+        raise StoreConnectionError(
+            f"LaunchPad ({target}, from {path}) refused the request: {exc.code} "
+            f"{exc.details.get('codeName', '') if exc.details else ''} (check the credentials "
+            "in the LaunchPad file)"
+        ) from None
+    except PyMongoError as exc:
+        raise StoreConnectionError(
+            f"cannot reach the LaunchPad ({target}, from {path}) within {timeout_ms / 1000:g} s: "
+            f"{type(exc).__name__}; check that the server runs and the host, port and "
+            "credentials in that file"
+        ) from None
+    if not initialised:
+        raise ConfigurationError(
+            f"the LaunchPad ({target}) is not initialised: run `lpad reset` once (it asks "
+            "for today's date, or pass it: lpad reset --password YYYY-MM-DD)"
+        )
+    return launchpad

@@ -67,13 +67,15 @@ ALIASES: dict[str, dict[str, str]] = {
 # fields people filter and sort by; indexed on MongoDB (montydb ignores indexes)
 INDEXED = (
     "output.@class",
+    "uuid",
     "name",
     "completed_at",
     "output.template_hash",
+    "output.reference",
     "output.variant",
     "output.bond_weight",
-    "output.config.bond_weight",
-    "output.seed",
+    "output.training_seed",
+    *(f"output.{path}" for aliases in ALIASES.values() for path in aliases.values()),
 )
 
 

@@ -146,7 +146,19 @@ def get_job_store(settings: CryinSettings | None = None) -> JobStore:
             f"the jobflow JobStore ({jobflow_config_file() or 'default'}) has no 'data' "
             "additional store; add one (GridFS or S3) so large outputs stay out of documents"
         )
+    uri = _server_uri(store.docs_store)
+    if uri is not None:  # fail in connect_timeout_s with one clear line, not a pymongo blob
+        check_mongodb(uri, getattr(store.docs_store, "database", None), settings.connect_timeout_s)
     return store
+
+
+def _server_uri(store) -> str | None:
+    """The MongoDB URI a maggma store connects to (MongoURIStore or MongoStore), else None."""
+    if getattr(store, "uri", None):
+        return store.uri
+    if type(store).__name__ == "MongoStore":
+        return f"mongodb://{store.host}:{store.port}"
+    return None
 
 
 def describe_store(settings: CryinSettings | None = None) -> str:

@@ -1,6 +1,7 @@
 """DFT relaxations into the training-frame schema of the potentials stage.
 
-VASP's ionic steps (``Vasprun.ionic_steps``, or ``TaskDoc.calcs_reversed[0].output.ionic_steps``)
+VASP's ionic steps (``Vasprun.ionic_steps``, a TaskDoc's data-store Trajectory, or
+``TaskDoc.calcs_reversed[0].output.ionic_steps`` for documents that kept them inline)
 become a ``RelaxationTrajectory`` whose frames ``cryin_flows.potentials.frames.harvest`` samples
 exactly as it samples reference-potential relaxations.
 """
@@ -25,6 +26,32 @@ def vasp_stress_to_ase(stress_kbar) -> np.ndarray:
 
 def _get(step: Any, key: str):
     return step.get(key) if isinstance(step, dict) else getattr(step, key, None)
+
+
+def task_ionic_steps(task) -> list[dict]:
+    """The last calculation's ionic steps of a TaskDoc: from its Trajectory (the makers here
+    store one, in the data store) or, for documents that kept them, from the calculation."""
+    calc = task.calcs_reversed[0]
+    if calc.output.ionic_steps:
+        return list(calc.output.ionic_steps)
+    trajectory = (task.vasp_objects or {}).get("trajectory")
+    if trajectory is None:
+        raise ConfigurationError(
+            f"task {task.task_label or task.dir_name!r} has neither ionic steps nor a trajectory"
+        )
+    if hasattr(trajectory, "to_pmg"):  # emmet's Trajectory model
+        trajectory = trajectory.to_pmg()
+    steps = []
+    for i, props in enumerate(trajectory.frame_properties):
+        steps.append(
+            {
+                "structure": trajectory.get_structure(i),
+                "e_fr_energy": props.get("e_fr_energy"),
+                "forces": props.get("forces"),
+                "stress": props.get("stress"),
+            }
+        )
+    return steps
 
 
 def trajectory_from_ionic_steps(

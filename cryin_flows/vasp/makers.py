@@ -20,12 +20,25 @@ from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.potentials.labelling import LabelSettings
 from cryin_flows.schemas.potentials import LabelDoc
-from cryin_flows.vasp.frames import trajectory_from_ionic_steps
+from cryin_flows.vasp.frames import task_ionic_steps, trajectory_from_ionic_steps
 from cryin_flows.vasp.sets import CryinVaspSetGenerator, with_region_dynamics
+
+# the ionic steps leave the TaskDoc for a Trajectory in the data store (GridFS on MongoDB):
+# inside the document a 264-atom relaxation takes ~58 kB per step, past MongoDB's 16 MB
+# document limit at ~270 steps; frames are harvested from the Trajectory (vasp/frames.py)
+TASK_DOCUMENT_KWARGS = {"store_trajectory": "partial"}
 
 
 @dataclass
-class BulkRelaxMaker(BaseVaspMaker):
+class CryinVaspMaker(BaseVaspMaker):
+    """atomate2's VASP maker with the ionic steps kept as a data-store Trajectory."""
+
+    name: str = "cryin vasp"
+    task_document_kwargs: dict = field(default_factory=lambda: dict(TASK_DOCUMENT_KWARGS))
+
+
+@dataclass
+class BulkRelaxMaker(CryinVaspMaker):
     """Full relaxation of a bulk cell (ENCUT 520, 0.001 eV/Å, the paper's k-points)."""
 
     name: str = "bulk relax"
@@ -41,7 +54,7 @@ def stage1_handlers() -> tuple:
 
 
 @dataclass
-class InterfaceStage1Maker(BaseVaspMaker):
+class InterfaceStage1Maker(CryinVaspMaker):
     """Stage 1: region atoms only (selective dynamics), ENCUT 374.3, 50 steps, Γ."""
 
     name: str = "interface stage 1"
@@ -54,7 +67,7 @@ class InterfaceStage1Maker(BaseVaspMaker):
 
 
 @dataclass
-class InterfaceStage2Maker(BaseVaspMaker):
+class InterfaceStage2Maker(CryinVaspMaker):
     """Stage 2: all atoms, ENCUT 450, 0.1 eV/Å, Γ, fixed cell."""
 
     name: str = "interface stage 2"
@@ -64,7 +77,7 @@ class InterfaceStage2Maker(BaseVaspMaker):
 
 
 @dataclass
-class ReRelaxMaker(BaseVaspMaker):
+class ReRelaxMaker(CryinVaspMaker):
     """Stage 2 alone, for structures already relaxed with the potential."""
 
     name: str = "interface re-relax"
@@ -91,14 +104,14 @@ class TwoStageInterfaceMaker(Maker):
 @job(data="trajectories")
 def dft_trajectories(tasks: list, labels: list[str]) -> LabelDoc:
     """Stage-2 task documents as reference trajectories for ``FramesMaker``."""
-    trajectories = []
-    for task, label in zip(tasks, labels, strict=True):
-        calc = task.calcs_reversed[0]
-        trajectories.append(
-            trajectory_from_ionic_steps(
-                calc.output.ionic_steps, label, converged=bool(calc.has_vasp_completed)
-            )
+    trajectories = [
+        trajectory_from_ionic_steps(
+            task_ionic_steps(task),
+            label,
+            converged=bool(task.calcs_reversed[0].has_vasp_completed),
         )
+        for task, label in zip(tasks, labels, strict=True)
+    ]
     return LabelDoc(
         calculator="vasp",
         settings=LabelSettings(),

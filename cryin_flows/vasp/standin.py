@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 from ase.constraints import FixAtoms
-from ase.optimize import BFGS
+from ase.optimize import LBFGS
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.vasp import Incar, Kpoints, Poscar
@@ -228,7 +228,8 @@ def run(directory: str | Path = ".") -> int:
         if nsw <= 0 or ibrion < 0:
             record()
         else:
-            optimizer = BFGS(atoms, logfile=None, maxstep=0.1)
+            # L-BFGS: a cheap stand-in for VASP's conjugate gradient (no N x N Hessian)
+            optimizer = LBFGS(atoms, logfile=None, maxstep=0.1)
             optimizer.attach(record, interval=1)
             fmax = abs(ediffg) if ediffg < 0 else 0.05
             converged = bool(optimizer.run(fmax=fmax, steps=nsw - 1))

@@ -190,7 +190,12 @@ def test_tiny_study_on_mongodb(tmp_path, monkeypatch, mongodb_database):
     assert result.exit_code == 0, result.output
     cryin = Path(sys.executable).parent / "cryin"
     env = {**os.environ, "CRYIN_MONGODB_URI": uri, "CRYIN_MONGODB_DATABASE": database}
-    for args in (["query", "evaluations", "--json"], ["report", "--out", str(tmp_path / "rep")]):
+    queries = (
+        ["query", "evaluations", "--json"],
+        ["query", "gan-runs", "--filter", "bond_weight=0.05", "--json"],
+        ["report", "--out", str(tmp_path / "rep")],
+    )
+    for args in queries:
         done = subprocess.run([cryin, *args], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         if args[0] == "query":
@@ -204,3 +209,11 @@ def test_tiny_study_on_mongodb(tmp_path, monkeypatch, mongodb_database):
         list(load_flow(tmp_path / "proj" / "studies" / "demo" / "flow.json").iterflow())
     )
     assert db["outputs_data.files"].count_documents({}) > 0
+    # every field `cryin query` filters and sorts on is indexed on the server
+    from cryin_flows.launchpad.queries import INDEXED
+
+    indexed = {
+        key for index in db["outputs"].index_information().values() for key, _ in index["key"]
+    }
+    assert set(INDEXED) <= indexed, set(INDEXED) - indexed
+    assert {"output.config.bond_weight", "output.config.variant"} <= indexed

@@ -260,3 +260,17 @@ def test_killed_rocket_is_rerun_and_finished_jobs_are_not(tmp_path):
     store.connect()
     names = [d["name"] for d in store.query({}, properties=["name"])]
     assert sorted(names) == ["interface template", "random fast", "random slow"]
+
+
+def test_config_check_without_any_configuration(tmp_path):
+    """A new user's first try: no FireWorks files, no server. One clear row, exit 1, no wait."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FW_CONFIG_FILE", "LAUNCHPAD_LOC")}
+    env["HOME"] = str(tmp_path)
+    start = time.monotonic()
+    result = subprocess.run(
+        [BIN / "cryin", "config", "check"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert time.monotonic() - start < 15  # FireWorks alone would wait 30 s on localhost:27017
+    assert result.returncode == 1
+    text = " ".join(result.stdout.split())
+    assert "no FireWorks LaunchPad is configured" in text and "cryin config init" in text

@@ -43,9 +43,18 @@ pytestmark = pytest.mark.mongodb
 def mongo_env(tmp_path, mongodb_database):
     """A worker's environment from ``cryin config init --store mongodb``, LaunchPad reset."""
     uri, database = mongodb_database
-    env = init_config(tmp_path, "--store", "mongodb", "--mongodb-uri", uri, "--database", database)
+    env = init_mongodb_config(tmp_path, uri, database)
     reset_launchpad(env)
     return env
+
+
+def init_mongodb_config(tmp_path, uri: str, database: str) -> dict[str, str]:
+    """Results in ``database``, the LaunchPad in ``database``_fw (dropped with it)."""
+    return init_config(
+        tmp_path,
+        *("--store", "mongodb", "--mongodb-uri", uri, "--database", database),
+        *("--fireworks-database", f"{database}_fw"),
+    )
 
 
 def outputs(uri: str, database: str) -> list[dict]:
@@ -179,3 +188,38 @@ def test_rocket_killed_mid_relaxation_resumes_after_detect_lostruns(
     assert lines[: len(done_before)] == done_before
     indices = [json.loads(line)["index"] for line in lines]
     assert sorted(indices) == list(range(12))
+
+
+def test_submit_to_a_launchpad_never_reset_says_how(tmp_path, mongodb_database):
+    uri, database = mongodb_database
+    env = init_mongodb_config(tmp_path, uri, database)
+    result = subprocess.run(
+        [BIN / "cryin", "submit", "--preset", "demo"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "is not initialised: run `lpad reset` once" in message and database in message
+    assert "Traceback" not in result.stderr and "Could not get next FW id" not in result.stderr
+    # and config check says the same, in one row, exit 1
+    check = subprocess.run(
+        [BIN / "cryin", "config", "check"], env=env, capture_output=True, text=True
+    )
+    assert check.returncode == 1 and "lpad reset" in check.stdout
+
+
+def test_config_check_on_an_unreachable_server_is_quick_and_clear(tmp_path):
+    from ..conftest import _free_port
+
+    uri = f"mongodb://alice:pw-not-shown@127.0.0.1:{_free_port()}/nowhere"
+    env = init_mongodb_config(tmp_path, uri, "nowhere")
+    env.update(CRYIN_CONNECT_TIMEOUT_S="2", COLUMNS="400")  # one table row per line
+    start = time.monotonic()
+    check = subprocess.run(
+        [BIN / "cryin", "config", "check"], env=env, capture_output=True, text=True
+    )
+    assert time.monotonic() - start < 15  # 2 s per check, not FireWorks' 30 s default
+    assert check.returncode == 1
+    rows = {line.split("│")[1].strip(): line for line in check.stdout.splitlines() if "│" in line}
+    assert "cannot reach MongoDB at 127.0.0.1" in rows["JobStore"]
+    assert "cannot reach the LaunchPad (MongoDB at 127.0.0.1" in rows["LaunchPad"]
+    assert "pw-not-shown" not in check.stdout and "TopologyDescription" not in check.stdout
