@@ -361,6 +361,15 @@ class GanTrainer:
             writer.writerows(rows)
 
 
+def read_losses(csv_path: Path) -> dict[str, list[float]]:
+    """The per-epoch log (``losses.csv``) as columns; empty when there is none yet."""
+    if not Path(csv_path).exists():
+        return {}
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {name: [float(row[name]) for row in rows] for name in (rows[0] if rows else {})}
+
+
 def plot_losses(csv_path: Path, png_path: Path) -> Path | None:
     """Loss curves (critic, generator, Wasserstein estimate) per epoch as a PNG."""
     import matplotlib
@@ -368,19 +377,16 @@ def plot_losses(csv_path: Path, png_path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if not csv_path.exists():
+    losses = read_losses(csv_path)
+    if not losses.get("epoch"):
         return None
-    with open(csv_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        return None
-    epochs = [int(r["epoch"]) for r in rows]
+    epochs = losses["epoch"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
     for name, label in (("critic_loss", "critic"), ("generator_loss", "generator")):
-        axes[0].plot(epochs, [float(r[name]) for r in rows], label=label)
+        axes[0].plot(epochs, losses[name], label=label)
     axes[0].set(xlabel="epoch", ylabel="loss", title="losses")
     axes[0].legend()
-    axes[1].plot(epochs, [float(r["wasserstein"]) for r in rows], color="tab:green")
+    axes[1].plot(epochs, losses["wasserstein"], color="tab:green")
     axes[1].set(xlabel="epoch", ylabel="W estimate", title="Wasserstein estimate (no penalty)")
     fig.savefig(png_path, dpi=110)
     plt.close(fig)

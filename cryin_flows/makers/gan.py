@@ -11,7 +11,14 @@ from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.gan.dataset import GanDataset
 from cryin_flows.gan.generate import generate_structures
-from cryin_flows.gan.training import CHECKPOINT, GENERATOR, LOSS_PLOT, GanTrainer
+from cryin_flows.gan.training import (
+    CHECKPOINT,
+    GENERATOR,
+    LOSS_PLOT,
+    LOSSES,
+    GanTrainer,
+    read_losses,
+)
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.makers.common import job_folder
 from cryin_flows.schemas.common import FileRef, Stats
@@ -40,7 +47,7 @@ class GanTrainMaker(Maker):
     config: GanConfig = field(default_factory=GanConfig)
     run_dir: str | None = None
 
-    @job
+    @job(data="losses")
     def make(self, dataset: InterfaceSet | str) -> GanTrainDoc:
         """Train on ``dataset`` (an InterfaceSet from the store, or an extxyz path)."""
         data = _dataset(dataset)
@@ -66,6 +73,7 @@ class GanTrainMaker(Maker):
             dataset_hash=trainer.dataset_hash,
             template_hash=data.template_hash,
             final_losses={k: float(v) for k, v in final.items()},
+            losses=read_losses(run_dir / LOSSES),
         )
 
 

@@ -25,6 +25,11 @@ class GanTrainDoc(BaseModel):
     dataset_hash: str = Field(description="Content hash of the training coordinates")
     template_hash: str = Field("", description="Template the training structures fit")
     final_losses: dict[str, float] = Field(description="Last epoch's log row")
+    losses: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Every epoch's log (losses.csv) as columns (data store): critic and "
+        "generator losses, Wasserstein estimate, epoch, learning rate, seconds",
+    )
     versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
 
 

@@ -49,11 +49,16 @@ def test_train_and_generate_jobs_store_documents(tiny_dataset, tmp_path):
     assert train.config.bond_weight == 0.05 and train.epochs == 2 and train.n_train == 24
     assert train.generator.sha256 == generate.model_hash
     assert set(train.final_losses) >= {"critic_loss", "generator_loss", "wasserstein"}
+    # every epoch's log, from the data store
+    assert train.losses["epoch"] == [1.0, 2.0]
+    assert train.losses["wasserstein"][-1] == pytest.approx(train.final_losses["wasserstein"])
     assert generate.n_generated + generate.n_rejected == 6
     assert isinstance(generate.structures, InterfaceSet)
     store.connect()
     raw = store.docs_store.query_one({"uuid": flow.jobs[3].uuid})
     assert raw["output"]["structures"]["store"] == "data"
+    raw = store.docs_store.query_one({"uuid": flow.jobs[2].uuid})
+    assert raw["output"]["losses"]["store"] == "data"
 
 
 def test_train_job_resumes_from_its_run_dir(tiny_dataset, tmp_path):

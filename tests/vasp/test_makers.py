@@ -11,13 +11,13 @@ from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import FramesMaker
 from cryin_flows.settings import get_settings
+from cryin_flows.vasp.frames import task_ionic_steps
 from cryin_flows.vasp.makers import (
     InterfacesDftMaker,
     InterfaceStage1Maker,
     InterfaceStage2Maker,
     TwoStageInterfaceMaker,
 )
-from cryin_flows.vasp.frames import task_ionic_steps
 from cryin_flows.vasp.sets import CryinVaspSetGenerator
 
 RUN = {"vasp_cmd": f"{sys.executable} -m cryin_flows.vasp.standin"}
