@@ -15,8 +15,10 @@ from pathlib import Path
 
 from jobflow import Flow, JobStore, run_locally
 from monty.json import MontyDecoder, MontyEncoder
+from pymongo.errors import PyMongoError
 
-from cryin_flows.errors import ConfigurationError
+from cryin_flows.errors import ConfigurationError, StoreConnectionError
+from cryin_flows.launchpad.stores import describe_job_store
 
 
 def save_flow(flow: Flow, path: str | Path) -> Path:
@@ -58,7 +60,12 @@ def run_resumable(
     A failing job raises its own exception; the jobs before it stay in the store.
     """
     jobs = [job for job, _ in flow.iterflow()]
-    done = completed_uuids(store, [job.uuid for job in jobs])
+    try:
+        done = completed_uuids(store, [job.uuid for job in jobs])
+    except PyMongoError as exc:
+        raise StoreConnectionError(
+            f"cannot read the results store ({describe_job_store(store)}): {type(exc).__name__}"
+        ) from None
     root_dir = Path(root_dir)
     root_dir.mkdir(parents=True, exist_ok=True)
     ran = 0
@@ -68,15 +75,22 @@ def run_resumable(
         if on_start:
             on_start(job.name, position, len(jobs))
         job.hosts = []  # run it as a flow of its own; its inputs resolve from the store
-        run_locally(
-            job,
-            store=store,
-            create_folders=True,
-            root_dir=root_dir,
-            log=False,
-            ensure_success=True,
-            allow_external_references=True,
-            raise_immediately=True,
-        )
+        try:
+            run_locally(
+                job,
+                store=store,
+                create_folders=True,
+                root_dir=root_dir,
+                log=False,
+                ensure_success=True,
+                allow_external_references=True,
+                raise_immediately=True,
+            )
+        except PyMongoError as exc:
+            raise StoreConnectionError(
+                f"lost the results store ({describe_job_store(store)}) during job "
+                f"{job.name!r}: {type(exc).__name__}. The {ran + len(done)} jobs finished "
+                "before it are stored; once the server is back, rerun with --resume"
+            ) from None
         ran += 1
     return {"ran": ran, "skipped": len(done), "total": len(jobs)}

@@ -14,13 +14,14 @@ from maggma.stores import MongoURIStore, MontyStore
 from maggma.stores.gridfs import GridFSURIStore
 from pymongo import MongoClient
 from pymongo.errors import ConfigurationError as PyMongoConfigurationError
-from pymongo.errors import InvalidURI, PyMongoError
+from pymongo.errors import InvalidURI, OperationFailure, PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from cryin_flows.errors import ConfigurationError, StoreConnectionError
 from cryin_flows.settings import CryinSettings, get_settings
 
 DEFAULT_DATABASE = "cryin_flows"
+AUTHENTICATION_FAILED = 18  # MongoDB error code
 
 
 def jobflow_config_file() -> Path | None:
@@ -88,6 +89,17 @@ def check_mongodb(uri: str, database: str | None = None, timeout_s: float = 5.0)
     try:
         client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
         client[db].command("ping")
+    except OperationFailure as exc:
+        if exc.code == AUTHENTICATION_FAILED:
+            raise StoreConnectionError(
+                f"MongoDB at {hosts} refused the credentials for database {db!r} "
+                "(authentication failed): check the user name, password and authSource in "
+                "the URI"
+            ) from None
+        raise StoreConnectionError(
+            f"MongoDB at {hosts} (database {db!r}) refused the request: "
+            f"{exc.details.get('codeName', exc.code) if exc.details else exc.code}"
+        ) from None
     except PyMongoError as exc:
         raise StoreConnectionError(
             f"cannot reach MongoDB at {hosts} (database {db!r}) within {timeout_s:g} s: "
@@ -150,6 +162,15 @@ def get_job_store(settings: CryinSettings | None = None) -> JobStore:
     if uri is not None:  # fail in connect_timeout_s with one clear line, not a pymongo blob
         check_mongodb(uri, getattr(store.docs_store, "database", None), settings.connect_timeout_s)
     return store
+
+
+def describe_job_store(store: JobStore) -> str:
+    """Where a JobStore keeps its documents, in one line without credentials."""
+    uri = _server_uri(store.docs_store)
+    if uri is None:
+        return f"{type(store.docs_store).__name__} store"
+    hosts, db = _uri_target(uri, getattr(store.docs_store, "database", None))
+    return f"MongoDB at {hosts}, database {db!r}"
 
 
 def _server_uri(store) -> str | None:

@@ -172,22 +172,79 @@ def test_resume_repeats_no_completed_job(tiny_study):
     assert progress.read_text().splitlines() == lines
 
 
+@pytest.fixture
+def restartable_server(tmp_path):
+    """(URI, server) of a MongoDB server this test may stop and restart: its own secantusdb,
+    or CRYIN_TEST_MONGODB_URI (then server is None and the restart is left out)."""
+    import os
+
+    from ..conftest import LocalMongoServer
+
+    if os.environ.get("CRYIN_TEST_MONGODB_URI"):
+        yield os.environ["CRYIN_TEST_MONGODB_URI"], None
+        return
+    server = LocalMongoServer(tmp_path / "server-data").start()
+    yield server.uri, server
+    server.stop()
+
+
 @pytest.mark.mongodb
-def test_tiny_study_on_mongodb(tmp_path, monkeypatch, mongodb_database):
-    """The same study on the MongoDB server; queries and the report from other processes."""
+def test_tiny_study_on_mongodb_survives_a_server_restart(tmp_path, restartable_server):
+    """The study on a MongoDB server that is stopped mid-run and started again: a one-line
+    error, nothing finished lost, --resume completes it; then queries, indexes and the report
+    from other processes, documents in MongoDB and large objects in GridFS."""
     import os
     import subprocess
     import sys
+    import time
+    import uuid
     from pathlib import Path
+
+    import pymongo
 
     from .conftest import write_tiny_study
 
-    uri, database = mongodb_database
-    monkeypatch.setenv("CRYIN_MONGODB_URI", uri)
-    monkeypatch.setenv("CRYIN_MONGODB_DATABASE", database)
+    uri, server = restartable_server
+    database = f"cryin_test_{uuid.uuid4().hex[:10]}"
+    cryin = Path(sys.executable).parent / "cryin"
+    env = {
+        **os.environ,
+        "CRYIN_MONGODB_URI": uri,
+        "CRYIN_MONGODB_DATABASE": database,
+        "CRYIN_CONNECT_TIMEOUT_S": "3",
+    }
     config = write_tiny_study(tmp_path / "tiny.yaml")
-    result = invoke("demo", "--config", config, "--project-dir", tmp_path / "proj")
-    assert result.exit_code == 0, result.output
+    demo = [cryin, "demo", "--config", config, "--project-dir", tmp_path / "proj"]
+    db = pymongo.MongoClient(uri, serverSelectionTimeoutMS=3000)[database]
+    before: dict[str, str] = {}
+    if server is not None:
+        run = subprocess.Popen(
+            demo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.time() + 300
+        while db["outputs"].count_documents({}) < 5 and time.time() < deadline:
+            assert run.poll() is None, run.communicate()[1][-2000:]
+            time.sleep(0.2)
+        server.stop()  # mid-study
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 1
+        message = " ".join(err.split())
+        assert f"lost the results store (MongoDB at 127.0.0.1:{server.port}, database " in message
+        assert "rerun with --resume" in message and "Traceback" not in err
+        server.start()
+        before = {
+            d["uuid"]: d["completed_at"]
+            for d in db["outputs"].find({}, {"uuid": 1, "completed_at": 1})
+        }
+        assert len(before) >= 5
+        demo.append("--resume")
+    done = subprocess.run(demo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    n_jobs = len(list(load_flow(tmp_path / "proj" / "studies" / "demo" / "flow.json").iterflow()))
+    docs = list(db["outputs"].find({}, {"uuid": 1, "completed_at": 1}))
+    assert len(docs) == n_jobs and len({d["uuid"] for d in docs}) == n_jobs
+    # what finished before the stop was kept, not redone
+    assert all(before[d["uuid"]] == d["completed_at"] for d in docs if d["uuid"] in before)
     cryin = Path(sys.executable).parent / "cryin"
     env = {**os.environ, "CRYIN_MONGODB_URI": uri, "CRYIN_MONGODB_DATABASE": database}
     queries = (
@@ -202,12 +259,6 @@ def test_tiny_study_on_mongodb(tmp_path, monkeypatch, mongodb_database):
             assert len(json.loads(done.stdout)) == 1
     assert (tmp_path / "rep" / "report.html").exists()
     # documents in MongoDB, structures and trajectories in GridFS
-    import pymongo
-
-    db = pymongo.MongoClient(uri)[database]
-    assert db["outputs"].count_documents({}) == len(
-        list(load_flow(tmp_path / "proj" / "studies" / "demo" / "flow.json").iterflow())
-    )
     assert db["outputs_data.files"].count_documents({}) > 0
     # every field `cryin query` filters and sorts on is indexed on the server
     from cryin_flows.launchpad.queries import INDEXED
@@ -217,3 +268,4 @@ def test_tiny_study_on_mongodb(tmp_path, monkeypatch, mongodb_database):
     }
     assert set(INDEXED) <= indexed, set(INDEXED) - indexed
     assert {"output.config.bond_weight", "output.config.variant"} <= indexed
+    db.client.drop_database(database)
