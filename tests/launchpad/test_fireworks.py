@@ -103,8 +103,9 @@ def small_workflow(path: Path, slow: bool = False) -> Path:
     return path
 
 
-def kill_rocket_mid_job(env: dict, worker: Path, folder: Path) -> None:
-    """Start ``rlaunch singleshot`` in ``folder`` and SIGKILL it once it has checked out a job."""
+def kill_rocket_mid_job(env: dict, worker: Path, folder: Path, ready=None) -> None:
+    """Start ``rlaunch singleshot`` in ``folder`` and SIGKILL it mid-job: once ``ready()`` is
+    true, or by default 1.5 s after it has checked out a job."""
     folder.mkdir(parents=True)
     rocket = subprocess.Popen(
         [str(BIN / "rlaunch"), "-w", str(worker), "singleshot"],
@@ -114,11 +115,16 @@ def kill_rocket_mid_job(env: dict, worker: Path, folder: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 120
-    while not (folder / "FW.json").exists() and time.time() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.5)  # the rocket has checked out the slow job (about 15 s of work)
-    assert rocket.poll() is None, "the slow job finished before it could be killed"
+    deadline = time.time() + 300
+    if ready is None:
+        while not (folder / "FW.json").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # the rocket has checked out the slow job (about 15 s of work)
+    else:
+        while not ready() and time.time() < deadline:
+            assert rocket.poll() is None, "the job ended before it could be killed"
+            time.sleep(0.1)
+    assert rocket.poll() is None, "the job finished before it could be killed"
     os.killpg(rocket.pid, signal.SIGKILL)
     rocket.wait()
 
@@ -206,9 +212,9 @@ print(f"Submitted batch job {n}")
 """
 
 
-def test_qlaunch_with_a_standin_scheduler(tmp_path):
-    env = init_config(tmp_path)
-    reset_launchpad(env)
+def qlaunch_small_workflow(env: dict, tmp_path: Path) -> None:
+    """``lpad add`` a small workflow, then ``qlaunch`` it through a stand-in ``sbatch``: each
+    round qlaunch submits one ready job and the test, as the scheduler, runs the script."""
     cfg = tmp_path / "cfg"
     sbatch = tmp_path / "sched" / "sbatch"
     sbatch.parent.mkdir()
@@ -220,7 +226,7 @@ def test_qlaunch_with_a_standin_scheduler(tmp_path):
     sh(env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml"))
     spool = sbatch.parent / "spool"
     ran: set[str] = set()
-    for _ in range(4):  # each round: qlaunch submits one ready job, the "scheduler" runs it
+    for _ in range(4):
         sh(env, BIN / "qlaunch", "-r", "rapidfire", "-m", "0", "--nlaunches", "1", cwd=tmp_path)
         for script in sorted(spool.glob("*.sh")):
             if script.name not in ran:
@@ -232,6 +238,12 @@ def test_qlaunch_with_a_standin_scheduler(tmp_path):
     assert {fw["state"] for fw in fws} == {"COMPLETED"} and len(ran) == 2
     assert all(fw["launches"] == 1 for fw in fws)
     assert "--fw_id" in (spool / "0001.sh").read_text()  # reservation mode
+
+
+def test_qlaunch_with_a_standin_scheduler(tmp_path):
+    env = init_config(tmp_path)
+    reset_launchpad(env)
+    qlaunch_small_workflow(env, tmp_path)
 
 
 def test_killed_rocket_is_rerun_and_finished_jobs_are_not(tmp_path):

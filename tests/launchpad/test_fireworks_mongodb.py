@@ -6,8 +6,6 @@ workers, ``qlaunch`` with a stand-in scheduler, and a rocket killed during a rel
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pymongo
 import pytest
-import yaml
 from ase.build import bulk
 from jobflow import Flow
 
@@ -28,12 +25,12 @@ from cryin_flows.potentials.relax import RelaxSettings
 from ..flows.conftest import write_tiny_study
 from .test_fireworks import (
     BIN,
-    STANDIN_SBATCH,
     fireworks,
     init_config,
+    kill_rocket_mid_job,
+    qlaunch_small_workflow,
     reset_launchpad,
     sh,
-    small_workflow,
 )
 
 pytestmark = pytest.mark.mongodb
@@ -100,28 +97,7 @@ def test_two_concurrent_workers_finish_the_study(tmp_path, mongo_env, mongodb_da
 
 
 def test_lpad_add_and_qlaunch_with_a_standin_scheduler(tmp_path, mongo_env):
-    cfg = tmp_path / "cfg"
-    sbatch = tmp_path / "sched" / "sbatch"
-    sbatch.parent.mkdir()
-    sbatch.write_text(STANDIN_SBATCH)
-    sbatch.chmod(0o755)
-    adapter = yaml.safe_load((cfg / "my_qadapter.yaml").read_text())
-    adapter["_q_commands_override"] = {"submit_cmd": str(sbatch), "status_cmd": "true"}
-    (cfg / "my_qadapter.yaml").write_text(yaml.safe_dump(adapter))
-    sh(mongo_env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml"))
-    spool = sbatch.parent / "spool"
-    ran: set[str] = set()
-    for _ in range(4):  # qlaunch submits each ready job; the "scheduler" runs the scripts
-        sh(mongo_env, BIN / "qlaunch", "-r", "rapidfire", "-m", "0", "--nlaunches", "1")
-        for script in sorted(spool.glob("*.sh")):
-            if script.name not in ran:
-                ran.add(script.name)
-                sh(mongo_env, "bash", script, cwd=tmp_path)
-        if {fw["state"] for fw in fireworks(mongo_env)} == {"COMPLETED"}:
-            break
-    fws = fireworks(mongo_env)
-    assert {fw["state"] for fw in fws} == {"COMPLETED"} and len(ran) == 2
-    assert all(fw["launches"] == 1 for fw in fws)
+    qlaunch_small_workflow(mongo_env, tmp_path)
 
 
 def relaxation_workflow(path: Path, potential: str, results_dir: Path, n: int = 12) -> Path:
@@ -153,26 +129,13 @@ def test_rocket_killed_mid_relaxation_resumes_after_detect_lostruns(
         relaxation_workflow(tmp_path / "wf.yaml", tiny_potential, results_dir),
     )
     worker = tmp_path / "cfg" / "my_fworker_gpu.yaml"
-    killed = tmp_path / "killed"
-    killed.mkdir()
-    rocket = subprocess.Popen(
-        [str(BIN / "rlaunch"), "-w", str(worker), "singleshot"],
-        env=mongo_env,
-        cwd=killed,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 300
-    progress: list[Path] = []
-    while time.time() < deadline:  # kill once some structures are finished, not all
-        progress = list(results_dir.glob("*.jsonl")) if results_dir.exists() else []
-        if progress and len(progress[0].read_text().splitlines()) >= 3:
-            break
-        assert rocket.poll() is None, "the relaxation job ended before it could be killed"
-        time.sleep(0.1)
-    os.killpg(rocket.pid, signal.SIGKILL)
-    rocket.wait()
+
+    def some_finished() -> bool:  # kill once some structures are finished, not all
+        files = list(results_dir.glob("*.jsonl")) if results_dir.exists() else []
+        return bool(files) and len(files[0].read_text().splitlines()) >= 3
+
+    kill_rocket_mid_job(mongo_env, worker, tmp_path / "killed", ready=some_finished)
+    progress = list(results_dir.glob("*.jsonl"))
     done_before = progress[0].read_text().splitlines()
     assert 3 <= len(done_before) < 12
     assert [fw["state"] for fw in fireworks(mongo_env)] == ["RUNNING"]

@@ -71,6 +71,8 @@ def test_420_step_stage2_fits_mongodb_with_steps_in_gridfs(
     assert raw["output"]["calcs_reversed"][0]["output"]["ionic_steps"] is None
     blob = raw["output"]["vasp_objects"]["trajectory"]["blob_uuid"]
     blob_file = db["outputs_data.files"].find_one({"metadata.blob_uuid": blob})
+    trajectory_mb = blob_file["length"] / 1e6
+    print(f"stage-2 TaskDoc: document {size / 1e6:.3f} MB, trajectory {trajectory_mb:.1f} MB")
     assert blob_file["length"] > MONGODB_LIMIT / 4  # the steps, in GridFS chunks
     # every stored document is under the limit
     for doc in db["outputs"].find({}):
