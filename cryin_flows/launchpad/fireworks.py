@@ -114,7 +114,8 @@ def open_launchpad(launchpad_file: str | Path | None = None, timeout_s: float | 
         ) from None
     if not initialised:
         raise ConfigurationError(
-            f"the LaunchPad ({target}) is not initialised: run `lpad reset` once (it asks "
-            "for today's date, or pass it: lpad reset --password YYYY-MM-DD)"
+            f"the LaunchPad ({target}) is not initialised: run `lpad reset` once (it asks you "
+            "to type the database's name; without a prompt: lpad reset --password "
+            "<today's date as YYYY-MM-DD>)"
         )
     return launchpad
