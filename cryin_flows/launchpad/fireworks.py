@@ -16,8 +16,8 @@ from jobflow.managers.fireworks import flow_to_workflow
 from cryin_flows.errors import ConfigurationError, StoreConnectionError
 
 INIT_HINT = (
-    "cryin config init --store mongodb --mongodb-uri mongodb://HOST:PORT/DB, then "
-    "export FW_CONFIG_FILE=<that folder>/FW_config.yaml"
+    "`cryin config init --dir DIR --store mongodb --mongodb-uri mongodb://HOST:PORT/DB`, then "
+    "`source DIR/env.sh` (sets FW_CONFIG_FILE)"
 )
 
 
@@ -84,7 +84,7 @@ def open_launchpad(launchpad_file: str | Path | None = None, timeout_s: float | 
     if path is None:
         raise ConfigurationError(
             f"no FireWorks LaunchPad is configured (FW_CONFIG_FILE is not set and there is no "
-            f"my_launchpad.yaml here): run `{INIT_HINT}`"
+            f"my_launchpad.yaml here): run {INIT_HINT}"
         )
     if not Path(path).is_file():
         raise ConfigurationError(f"{path}: LaunchPad file does not exist")
