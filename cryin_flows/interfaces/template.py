@@ -143,7 +143,7 @@ class InterfaceTemplate(BaseModel):
         order inside a species block means nothing, and follows each structure's own gap
         rather than a window sized for the widest one.
         """
-        z = self._stack_heights(np.asarray(cart_coords, dtype=float)[None])[0]
+        z = self._stack_heights(np.asarray(cart_coords, dtype=float))
         order = np.argsort(z, kind="stable")
         n_sub, n_region = len(self.substrate_coords), sum(self.region_composition.values())
         top, bottom = self.boundary_plane_sizes()
@@ -162,24 +162,20 @@ class InterfaceTemplate(BaseModel):
         return self.locate_region(cart_coords).indices
 
     def region_mask(self, cart_coords: np.ndarray) -> np.ndarray:
-        """Boolean region membership of every atom of one structure (or of a stack of them)."""
-        cart = np.asarray(cart_coords, dtype=float)
-        if cart.ndim == 2:
-            mask = np.zeros(len(cart), dtype=bool)
-            mask[self.region_indices(cart)] = True
-            return mask
-        return np.array([self.region_mask(c) for c in cart])
+        """Boolean region membership of every atom of one structure."""
+        mask = np.zeros(len(cart_coords), dtype=bool)
+        mask[self.region_indices(cart_coords)] = True
+        return mask
 
     def _stack_heights(self, cart: np.ndarray) -> np.ndarray:
         """Heights (Å) along c, unwrapped so that a stack crossing the cell's boundary along c
         is not cut in two: the cut is the widest empty gap (the vacuum)."""
         c = float(self.lattice_matrix[2, 2])
-        frac_z = np.sort(cart[..., 2] / c % 1.0, axis=-1)
-        gaps = np.diff(frac_z, axis=-1, append=frac_z[..., :1] + 1.0)
-        widest = np.argmax(gaps, axis=-1)
-        start = np.take_along_axis(frac_z, ((widest + 1) % frac_z.shape[-1])[..., None], -1)
-        shifted = (cart[..., 2] / c - start) % 1.0
-        return shifted * c + start * c
+        frac_z = cart[:, 2] / c % 1.0
+        ordered = np.sort(frac_z)
+        gaps = np.diff(ordered, append=ordered[0] + 1.0)
+        start = ordered[(np.argmax(gaps) + 1) % len(ordered)]
+        return ((frac_z - start) % 1.0 + start) * c
 
     # ---------------------------------------------------------------- building
     def assemble(

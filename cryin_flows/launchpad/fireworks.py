@@ -51,18 +51,12 @@ def submit_workflow(wf, out: str | Path | None = None, launchpad_file: str | Pat
 
 def launchpad_target(launchpad) -> str:
     """'host:port, database NAME' of a LaunchPad, without credentials."""
-    from cryin_flows.launchpad.stores import _uri_target
+    from cryin_flows.launchpad.stores import mongodb_target
 
-    if (
-        getattr(launchpad, "mongomock", False)
-        or "mongomock" in type(launchpad.connection).__module__
-    ):
+    if "mongomock" in type(launchpad.connection).__module__:
         return f"FireWorks file-backed LaunchPad, database {launchpad.name!r}"
-    if launchpad.uri_mode:
-        hosts, db = _uri_target(launchpad.host, launchpad.name)
-    else:
-        hosts, db = f"{launchpad.host}:{launchpad.port}", launchpad.name
-    return f"MongoDB at {hosts}, database {db!r}"
+    uri = launchpad.host if launchpad.uri_mode else f"mongodb://{launchpad.host}:{launchpad.port}"
+    return mongodb_target(uri, launchpad.name)
 
 
 def open_launchpad(launchpad_file: str | Path | None = None, timeout_s: float | None = None):

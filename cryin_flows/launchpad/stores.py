@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from jobflow import JobStore
-from maggma.stores import MongoURIStore, MontyStore
+from maggma.stores import MongoStore, MongoURIStore, MontyStore
 from maggma.stores.gridfs import GridFSURIStore
 from pymongo import MongoClient
 from pymongo.errors import ConfigurationError as PyMongoConfigurationError
@@ -164,20 +164,25 @@ def get_job_store(settings: CryinSettings | None = None) -> JobStore:
     return store
 
 
+def mongodb_target(uri: str, database: str | None) -> str:
+    """'MongoDB at HOST:PORT, database NAME': a server named without credentials."""
+    hosts, db = _uri_target(uri, database)
+    return f"MongoDB at {hosts}, database {db!r}"
+
+
 def describe_job_store(store: JobStore) -> str:
     """Where a JobStore keeps its documents, in one line without credentials."""
     uri = _server_uri(store.docs_store)
     if uri is None:
         return f"{type(store.docs_store).__name__} store"
-    hosts, db = _uri_target(uri, getattr(store.docs_store, "database", None))
-    return f"MongoDB at {hosts}, database {db!r}"
+    return mongodb_target(uri, getattr(store.docs_store, "database", None))
 
 
 def _server_uri(store) -> str | None:
     """The MongoDB URI a maggma store connects to (MongoURIStore or MongoStore), else None."""
     if getattr(store, "uri", None):
         return store.uri
-    if type(store).__name__ == "MongoStore":
+    if type(store) is MongoStore:  # not its subclasses MontyStore, MemoryStore (no server)
         return f"mongodb://{store.host}:{store.port}"
     return None
 
@@ -189,8 +194,7 @@ def describe_store(settings: CryinSettings | None = None) -> str:
     if backend == "embedded":
         return f"embedded store (montydb/SQLite) at {settings.store_dir}"
     if backend == "mongodb" and settings.mongodb_uri is not None:
-        hosts, db = _uri_target(settings.mongodb_uri.get_secret_value(), settings.mongodb_database)
-        return f"MongoDB at {hosts}, database {db!r}"
+        return mongodb_target(settings.mongodb_uri.get_secret_value(), settings.mongodb_database)
     return f"jobflow JobStore from {jobflow_config_file() or 'jobflow defaults'}"
 
 
