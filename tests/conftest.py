@@ -46,7 +46,7 @@ def tiny_potential(tmp_path_factory) -> str:
     for name, part in (("train", frames[:12]), ("val", frames[12:14]), ("test", frames[14:])):
         write_frames(part, root / "frames" / f"{name}.extxyz")
     settings = M3GNetSettings(units=16, nblocks=1, max_epochs=5, patience=5, accelerator="cpu")
-    return train_m3gnet(root / "frames", root / "out", settings)["potential_dir"]
+    return train_m3gnet(root / "frames", root / "out", settings).potential_dir
 
 
 # ------------------------------------------------------------------ MongoDB server

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cryin_flows.schemas.evaluation import EvaluationDoc
+from cryin_flows.analysis.results import EvaluationResult
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
 
@@ -19,7 +19,7 @@ def _colour(names: list[str], name: str) -> str:
     return COLOURS[names.index(name) % len(COLOURS)]
 
 
-def energy_histogram(doc: EvaluationDoc, path: Path) -> Path | None:
+def energy_histogram(doc: EvaluationResult, path: Path) -> Path | None:
     """Normalised interface-energy distributions (0.05 J/m² bins), one step line per dataset."""
     names = [n for n, s in doc.datasets.items() if s.energy is not None]
     if not names:
@@ -49,7 +49,7 @@ def energy_histogram(doc: EvaluationDoc, path: Path) -> Path | None:
     return path
 
 
-def motif_bars(doc: EvaluationDoc, element: str, path: Path) -> Path | None:
+def motif_bars(doc: EvaluationResult, element: str, path: Path) -> Path | None:
     """Most-likely-motif shares with 95 % CI error bars, datasets side by side (paper Fig. 8)."""
     rows = doc.motifs.get(element, [])
     if not rows:
@@ -87,7 +87,7 @@ def motif_bars(doc: EvaluationDoc, element: str, path: Path) -> Path | None:
     return path
 
 
-def rdf_plot(doc: EvaluationDoc, index: int, path: Path) -> Path:
+def rdf_plot(doc: EvaluationResult, index: int, path: Path) -> Path:
     """One partial RDF with its bootstrap band per dataset."""
     curve = doc.rdfs[index]
     names = list(doc.datasets)
@@ -104,7 +104,7 @@ def rdf_plot(doc: EvaluationDoc, index: int, path: Path) -> Path:
     return path
 
 
-def region_profile(doc: EvaluationDoc, path: Path) -> Path | None:
+def region_profile(doc: EvaluationResult, path: Path) -> Path | None:
     """Every atom's height by element, the two boundary planes found and the region between."""
     profile = doc.region_profile
     if profile is None:
@@ -140,7 +140,7 @@ def region_profile(doc: EvaluationDoc, path: Path) -> Path | None:
     return path
 
 
-def write_figures(doc: EvaluationDoc, out_dir: Path) -> dict[str, Path]:
+def write_figures(doc: EvaluationResult, out_dir: Path) -> dict[str, Path]:
     """All figures of a document into ``out_dir``; returns caption -> path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Path] = {}

@@ -8,6 +8,20 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 
+class Stats(BaseModel):
+    """Summary statistics of one quantity over a set."""
+
+    min: float = Field(description="Smallest value")
+    mean: float = Field(description="Mean value")
+    max: float = Field(description="Largest value")
+
+    @classmethod
+    def of(cls, values) -> Stats:
+        """Stats of a non-empty sequence of numbers."""
+        values = [float(v) for v in values]
+        return cls(min=min(values), mean=sum(values) / len(values), max=max(values))
+
+
 class Interval(BaseModel):
     """A statistic with its 95 % pivotal bootstrap confidence interval."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jobflow import Flow, Maker
 
@@ -12,7 +12,7 @@ from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
 from cryin_flows.makers.potentials import InterfaceEnergyMaker, RelaxMaker
 
 
-def run_label(config: GanConfig) -> str:
+def run_name(config: GanConfig) -> str:
     """Name of one GAN run, used in job names and as its dataset name in evaluations."""
     return f"{config.variant} λ={config.bond_weight:g} seed={config.seed}"
 
@@ -21,17 +21,21 @@ def run_label(config: GanConfig) -> str:
 class GanSweepMaker(Maker):
     """One train + generate pair per (variant, λ, seed); the comb variant ignores λ.
 
-    Defaults are the paper's sweep: λ in {0, 0.01, 0.05, 0.1}, 3 seeds, CryinGAN. Given a
-    potential, each run's structures are also relaxed (``relax``) and their γ̃ computed.
+    Defaults are the paper's sweep: λ in {0, 0.01, 0.05, 0.1}, 3 seeds, CryinGAN; every other
+    hyperparameter is ``train.config``'s. Given a potential, each run's structures are also
+    relaxed (``relax``) and their γ̃ computed (``energy``, with the training set's e_ref).
     """
 
     name: str = "gan sweep"
     bond_weights: tuple[float, ...] = (0.0, 0.01, 0.05, 0.1)
     variants: tuple[str, ...] = ("cryingan",)
     seeds: tuple[int, ...] = (0, 1, 2)
-    config: GanConfig = field(default_factory=GanConfig)
+    train: GanTrainMaker = field(default_factory=GanTrainMaker)
     generate: GanGenerateMaker = field(default_factory=GanGenerateMaker)
     relax: RelaxMaker = field(default_factory=RelaxMaker)
+    energy: InterfaceEnergyMaker = field(
+        default_factory=lambda: InterfaceEnergyMaker(training_set_size=None)
+    )
 
     def runs(self) -> list[GanConfig]:
         """The configurations of the sweep, in order."""
@@ -41,7 +45,7 @@ class GanSweepMaker(Maker):
             for weight in weights:
                 for seed in self.seeds:
                     configs.append(
-                        self.config.model_copy(
+                        self.train.config.model_copy(
                             update={"variant": variant, "bond_weight": weight, "seed": seed}
                         )
                     )
@@ -60,9 +64,9 @@ class GanSweepMaker(Maker):
             raise ValueError("relaxing generated structures needs both potential and template")
         jobs, outputs = [], []
         for config in self.runs():
-            label = run_label(config)
-            train = GanTrainMaker(name=f"gan train {label}", config=config).make(dataset)
-            gen = self.generate.update_kwargs({"name": f"gan generate {label}"}).make(train.output)
+            run_id = run_name(config)
+            train = replace(self.train, name=f"gan train {run_id}", config=config).make(dataset)
+            gen = replace(self.generate, name=f"gan generate {run_id}").make(train.output)
             jobs += [train, gen]
             run = {
                 "variant": config.variant,
@@ -72,12 +76,12 @@ class GanSweepMaker(Maker):
                 "generate": gen.output,
             }
             if potential is not None:
-                relax = self.relax.update_kwargs({"name": f"relax generated {label}"}).make(
+                relax = replace(self.relax, name=f"relax generated {run_id}").make(
                     gen.output.structures, potential
                 )
-                energy = InterfaceEnergyMaker(
-                    name=f"interface energy {label}", training_set_size=None
-                ).make(relax.output, template, e_ref=e_ref)
+                energy = replace(self.energy, name=f"interface energy {run_id}").make(
+                    relax.output, template, e_ref=e_ref
+                )
                 jobs += [relax, energy]
                 run.update(relax=relax.output, energy=energy.output)
             outputs.append(run)

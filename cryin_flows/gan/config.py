@@ -51,7 +51,9 @@ class GanConfig(SerializableModel):
         description="Penalise the gradient of the mean of the 10 critic outputs (the critic "
         "value, SPEC §5) or of their sum (the published code: 10x the gradient)",
     )
-    epochs: int = Field(100, ge=1, description="Epochs to train (total, including resumed)")
+    epochs: int = Field(
+        100_000, ge=1, description="Epochs to train (total, including resumed; SPEC §5)"
+    )
     seed: int = Field(0, description="Seed of weights, noise, shuffling and interpolation")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA if present")
     mixed_precision: bool = Field(False, description="bfloat16 autocast (CUDA only)")

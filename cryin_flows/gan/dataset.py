@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from cryin_flows.errors import TemplateMismatchError
@@ -73,12 +71,8 @@ class GanDataset:
         return int(self.frac.shape[1])
 
     def content_hash(self) -> str:
-        """sha256 of coordinates (float32), lattice and species: identifies the training data."""
-        digest = hashlib.sha256()
-        digest.update(np.ascontiguousarray(self.frac.numpy(), dtype=np.float32).tobytes())
-        digest.update(np.ascontiguousarray(self.lattice.numpy(), dtype=np.float32).tobytes())
-        digest.update(",".join(self.species).encode())
-        return digest.hexdigest()
+        """The training data's identity (``InterfaceSet.content_hash``)."""
+        return self.to_interface_set().content_hash()
 
     def to_interface_set(self) -> InterfaceSet:
         """Back to an InterfaceSet (e.g. to write extxyz)."""

@@ -56,6 +56,17 @@ class InterfaceSet(MSONable):
     def __iter__(self) -> Iterator[Structure]:
         return (self.structure(i) for i in range(len(self)))
 
+    def content_hash(self) -> str:
+        """sha256 of coordinates and lattice (rounded to 1e-6) and species: one identity for a
+        set of structures wherever it is checked (GAN checkpoints, evaluation summaries)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        digest.update(np.round(np.asarray(self.frac_coords, dtype=np.float64), 6).tobytes())
+        digest.update(np.round(np.asarray(self.lattice, dtype=np.float64), 6).tobytes())
+        digest.update(",".join(self.species).encode())
+        return digest.hexdigest()
+
     def cart_coords(self) -> np.ndarray:
         """Cartesian coordinates of all frames, (n_frames, n_atoms, 3)."""
         return self.frac_coords @ self.lattice

@@ -42,10 +42,35 @@ def load_flow(path: str | Path) -> Flow:
     return flow
 
 
+def _blob_references(node) -> list[dict]:
+    """The ``{"blob_uuid", "store"}`` references jobflow leaves in an output for its data."""
+    if isinstance(node, dict):
+        if "blob_uuid" in node and "store" in node:
+            return [node]
+        return [ref for value in node.values() for ref in _blob_references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _blob_references(value)]
+    return []
+
+
 def completed_uuids(store: JobStore, uuids: list[str]) -> set[str]:
-    """UUIDs among ``uuids`` whose output is in the store."""
+    """UUIDs among ``uuids`` whose output is in the store, large objects included.
+
+    jobflow writes a job's document before its large objects (the data store); a run cut off
+    in between leaves a document whose objects are missing. Such a job counts as not done.
+    """
     store.connect()
-    return {d["uuid"] for d in store.query({"uuid": {"$in": uuids}}, properties=["uuid"])}
+    docs = list(store.query({"uuid": {"$in": uuids}}, properties=["uuid", "output"], load=False))
+    wanted: dict[str, dict[str, str]] = {}  # data store -> blob uuid -> job uuid
+    for doc in docs:
+        for ref in _blob_references(doc.get("output")):
+            wanted.setdefault(ref["store"], {})[ref["blob_uuid"]] = doc["uuid"]
+    missing = set()
+    for name, blobs in wanted.items():
+        data_store = store.additional_stores[name]
+        found = set(data_store.distinct("blob_uuid", {"blob_uuid": {"$in": list(blobs)}}))
+        missing |= {job for blob, job in blobs.items() if blob not in found}
+    return {doc["uuid"] for doc in docs} - missing
 
 
 def run_resumable(

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from jobflow import Maker, job
 
-from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
+from cryin_flows.analysis.evaluate import evaluate
 from cryin_flows.analysis.report import write_report
+from cryin_flows.analysis.results import EvaluationSettings
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
@@ -40,7 +41,7 @@ class EvaluateMaker(Maker):
         all_sets = {self.reference_name: reference, **datasets}
         for name, structures in all_sets.items():
             template.validate_set(structures, label=f"dataset {name!r}")
-        doc, _ = evaluate(
+        result = evaluate(
             all_sets,
             self.reference_name,
             template,
@@ -48,6 +49,5 @@ class EvaluateMaker(Maker):
             requested=requested,
             cache_dir=self.cache_dir,
         )
-        report = write_report(doc, job_folder(self.report_dir, "report"))
-        doc.report = str(report)
-        return doc
+        report = write_report(result, job_folder(self.report_dir, "report"))
+        return EvaluationDoc.from_result(result, report=str(report))

@@ -21,7 +21,7 @@ from cryin_flows.gan.training import (
 )
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.makers.common import job_folder
-from cryin_flows.schemas.common import FileRef, Stats
+from cryin_flows.schemas.common import FileRef
 from cryin_flows.schemas.gan import GanGenerateDoc, GanTrainDoc
 
 
@@ -103,22 +103,4 @@ class GanGenerateMaker(Maker):
         result = generate_structures(
             source, self.n, self.seed, self.clean, self.threshold, self.max_iterations
         )
-        config = result.config
-        before = result.close_pairs_before
-        return GanGenerateDoc(
-            model_hash=result.model_hash,
-            variant=config.variant,
-            bond_weight=config.bond_weight,
-            training_seed=config.seed,
-            seed=self.seed,
-            n_requested=result.n_requested,
-            n_generated=len(result.structures),
-            n_rejected=result.n_rejected,
-            rejected_fraction=result.rejected_fraction,
-            cleaned=self.clean,
-            threshold=self.threshold,
-            close_pairs_before=Stats.of(before),
-            fraction_with_close_pairs=sum(1 for c in before if c > 0) / len(before),
-            template_hash=result.structures.template_hash,
-            structures=result.structures,
-        )
+        return GanGenerateDoc.from_result(result, self.seed, self.clean)

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from jobflow import Maker, job
 
+from cryin_flows.analysis.statistics import Stats
 from cryin_flows.interfaces.random_fill import RandomFillSettings, RandomInterfaceGenerator
 from cryin_flows.interfaces.system import InterfaceSystem
 from cryin_flows.interfaces.template import InterfaceTemplate, build_interface_template
-from cryin_flows.schemas.common import Stats
 from cryin_flows.schemas.interfaces import RandomInterfacesDoc
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jobflow import CURRENT_JOB, Flow, Maker, job
@@ -10,21 +10,23 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.data import load_bulk
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.energy import (
+    annotate_interface_energies,
+    low_energy_subset,
+)
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
-from cryin_flows.potentials.calculators import DEFAULT_REFERENCE, get_calculator
+from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, get_calculator
 from cryin_flows.potentials.frames import write_frame_splits
-from cryin_flows.potentials.interface_energy import annotate_interface_energies, low_energy_subset
 from cryin_flows.potentials.labelling import LabelSettings, label_bulk_cells, label_interfaces
 from cryin_flows.potentials.m3gnet import (
-    POTENTIAL_FILES,
     M3GNetSettings,
     load_potential,
     train_m3gnet,
 )
 from cryin_flows.potentials.relax import RelaxSettings, relax_batch
-from cryin_flows.schemas.common import FileRef, Stats
+from cryin_flows.schemas.common import FileRef
 from cryin_flows.schemas.potentials import (
     EnergyDoc,
     FrameSetDoc,
@@ -39,7 +41,7 @@ class LabelMaker(Maker):
     """Relax structures with a reference calculator in the paper's two stages."""
 
     name: str = "label"
-    reference: str = DEFAULT_REFERENCE
+    calculator: str = DEFAULT_CALCULATOR
     settings: LabelSettings = field(default_factory=LabelSettings)
     calculator_kwargs: dict = field(default_factory=dict)
     bulk_cells: tuple[str, ...] = ("LiCoO2", "Li3ScCl6")
@@ -48,24 +50,17 @@ class LabelMaker(Maker):
     @job(data="trajectories")
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
         """Stage 1 moves each structure's interface region, stage 2 all atoms."""
-        calculator = get_calculator(self.reference, **dict(self.calculator_kwargs))
+        calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
         template.validate_set(structures, label="structures to label")
         trajectories = label_interfaces(
-            structures, template, calculator, self.settings, self.reference
+            structures, template, calculator, self.settings, self.calculator
         )
         bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
         trajectories += label_bulk_cells(
-            calculator, bulks, self.n_per_bulk, calculator_name=self.reference
+            calculator, bulks, self.n_per_bulk, calculator_name=self.calculator
         )
-        return LabelDoc(
-            calculator=self.reference,
-            settings=self.settings,
-            n_relaxations=len(structures),
-            n_converged=sum(t.converged for t in trajectories[: len(structures)]),
-            n_bulk_labels=len(trajectories) - len(structures),
-            n_steps=sum(len(t) for t in trajectories),
-            template_hash=structures.template_hash,
-            trajectories=trajectories,
+        return LabelDoc.from_trajectories(
+            trajectories, len(structures), self.calculator, self.settings, template.template_hash
         )
 
 
@@ -121,18 +116,7 @@ class M3GNetTrainMaker(Maker):
         )
         out = job_folder(self.out_dir, "potential")
         summary = train_m3gnet(frames_dir, out, self.settings)
-        pot = Path(summary["potential_dir"])
-        return PotentialDoc(
-            potential_dir=str(pot),
-            files={name: FileRef.of(pot / name) for name in POTENTIAL_FILES},
-            parity_plot=FileRef.of(summary["parity_plot"]),
-            settings=self.settings,
-            elements=summary["elements"],
-            element_refs=summary["element_refs"],
-            epochs=summary["epochs"],
-            val_loss=summary["val_loss"],
-            metrics=summary["metrics"],
-        )
+        return PotentialDoc.from_training(summary)
 
 
 @job
@@ -148,21 +132,18 @@ class PotentialSweepMaker(Maker):
     name: str = "potential sweep"
     learning_rates: tuple[float, ...] = (1e-3, 5e-4)
     batch_sizes: tuple[int, ...] = (2, 4, 6)
-    settings: M3GNetSettings = field(default_factory=M3GNetSettings)
+    train: M3GNetTrainMaker = field(default_factory=M3GNetTrainMaker)
 
     def make(self, frames: FrameSetDoc | str) -> Flow:
-        """One training job per grid point, then the pick."""
+        """One training job per grid point (``train`` with that point's settings), the pick."""
         jobs = []
         for lr in self.learning_rates:
             for batch in self.batch_sizes:
-                settings = self.settings.model_copy(
+                settings = self.train.settings.model_copy(
                     update={"learning_rate": lr, "batch_size": batch}
                 )
-                jobs.append(
-                    M3GNetTrainMaker(
-                        name=f"potential lr={lr:g} batch={batch}", settings=settings
-                    ).make(frames)
-                )
+                name = f"potential lr={lr:g} batch={batch}"
+                jobs.append(replace(self.train, name=name, settings=settings).make(frames))
         best = pick_lowest_val_loss([j.output for j in jobs])
         best.name = "best potential (lowest validation loss)"
         return Flow([*jobs, best], output=best.output, name=self.name)
@@ -201,16 +182,7 @@ class RelaxMaker(Maker):
         relaxed, records = relax_batch(
             structures, load_potential(pot_dir), self.settings, results_path=results
         )
-        return RelaxDoc(
-            potential_dir=str(pot_dir),
-            settings=self.settings,
-            n_structures=len(relaxed),
-            n_converged=sum(r["converged"] for r in records),
-            steps=Stats.of(r["steps"] for r in records),
-            records=records,
-            results_file=str(results),
-            structures=relaxed,
-        )
+        return RelaxDoc.from_records(relaxed, records, str(pot_dir), self.settings, str(results))
 
 
 @dataclass
@@ -242,15 +214,4 @@ class InterfaceEnergyMaker(Maker):
         subset = low_energy_subset(
             structures, gamma, self.max_gamma, self.training_set_size, self.converged_only
         )
-        return EnergyDoc(
-            e_ref=e_ref,
-            area=template.area,
-            interface_energy=Stats.of(gamma),
-            fraction_below_0=float((gamma <= 0).mean()),
-            fraction_below_minus_0_2=float((gamma <= -0.2).mean()),
-            n_training_set=len(subset),
-            max_gamma=self.max_gamma,
-            template_hash=template.template_hash,
-            structures=structures,
-            training_set=subset,
-        )
+        return EnergyDoc.from_energies(structures, gamma, e_ref, template, subset, self.max_gamma)

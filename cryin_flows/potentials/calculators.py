@@ -10,7 +10,7 @@ from ase.calculators.calculator import Calculator
 
 from cryin_flows.errors import ConfigurationError
 
-DEFAULT_REFERENCE = "chgnet"
+DEFAULT_CALCULATOR = "chgnet"
 
 
 @cache
@@ -20,7 +20,7 @@ def _chgnet_model():
     return CHGNet.load(verbose=False)
 
 
-def get_calculator(name: str = DEFAULT_REFERENCE, **kwargs) -> Calculator:
+def get_calculator(name: str = DEFAULT_CALCULATOR, **kwargs) -> Calculator:
     """An ASE calculator.
 
     ``"chgnet"``: CHGNet with the weights shipped in the package (runs offline; the model is

@@ -18,7 +18,6 @@ from ase.io import write as ase_write
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.potentials.labelling import RelaxationTrajectory
 
-EV_PER_A3_IN_GPA = 160.21766208
 SPLITS = ("train", "val", "test")
 
 
@@ -30,16 +29,6 @@ def harvest_indices(n_steps: int, first: int = 5, every: int = 10) -> list[int]:
     if not picked or picked[-1] != n_steps - 1:
         picked.append(n_steps - 1)
     return picked
-
-
-def ase_stress_to_gpa(stress_ev_a3) -> np.ndarray:
-    """ASE stress (eV/Å³, tensile positive) in GPa with matgl's sign (compressive negative)."""
-    return np.asarray(stress_ev_a3, dtype=float) * EV_PER_A3_IN_GPA
-
-
-def vasp_stress_to_gpa(stress_kbar) -> np.ndarray:
-    """VASP stress (kbar, compressive positive) in GPa, compressive negative: × −0.1."""
-    return np.asarray(stress_kbar, dtype=float) * -0.1
 
 
 def harvest(trajectory: RelaxationTrajectory, first: int = 5, every: int = 10) -> list[Atoms]:

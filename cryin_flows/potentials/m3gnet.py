@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -12,7 +11,8 @@ from ase.io import read as ase_read
 from pydantic import BaseModel, Field
 
 from cryin_flows.errors import ConfigurationError
-from cryin_flows.potentials.frames import EV_PER_A3_IN_GPA, SPLITS
+from cryin_flows.potentials.frames import SPLITS
+from cryin_flows.units import EV_PER_A3_IN_GPA
 from cryin_flows.utils import SerializableModel
 
 POTENTIAL_FILES = ("model.pt", "model.json", "state.pt")
@@ -45,6 +45,19 @@ class PotentialMetrics(BaseModel):
     stress_mae_gpa: float = Field(description="Stress-component MAE, GPa")
 
 
+class TrainingSummary(BaseModel):
+    """What ``train_m3gnet`` made: files, fitted references, epochs, errors per split."""
+
+    potential_dir: str = Field(description="Saved matgl potential")
+    parity_plot: str = Field(description="Parity plot PNG")
+    elements: list[str] = Field(description="Element types of the model")
+    element_refs: list[float] = Field(description="Fitted per-element energies, eV")
+    epochs: int = Field(description="Epochs trained (early stopping may end sooner)")
+    metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
+    val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
+    settings: M3GNetSettings = Field(description="Hyperparameters")
+
+
 def split_paths(frames_dir: str | Path) -> dict[str, Path]:
     """train/val/test extxyz files of a frame folder; all three must exist."""
     frames_dir = Path(frames_dir)
@@ -65,16 +78,24 @@ def _check_frames(path: Path) -> list:
     return frames
 
 
+def find_potential_dir(path: str | Path) -> Path:
+    """The saved model folder of ``path``: the folder itself, or the ``potential`` folder
+    inside a training run's output (what ``cryin potential train --out`` names)."""
+    path = Path(path)
+    for candidate in (path, path / "potential"):
+        if candidate.is_dir() and all((candidate / f).exists() for f in POTENTIAL_FILES):
+            return candidate
+    raise ConfigurationError(
+        f"{path} is not a saved potential directory (needs {', '.join(POTENTIAL_FILES)}, "
+        "or a training run's folder with them in potential/)"
+    )
+
+
 def load_potential(path: str | Path):
-    """A saved matgl potential directory; clear error when it is not one."""
+    """The matgl potential saved in ``path`` (see ``find_potential_dir``)."""
     import matgl
 
-    path = Path(path)
-    if not path.is_dir() or not all((path / f).exists() for f in POTENTIAL_FILES):
-        raise ConfigurationError(
-            f"{path} is not a saved potential directory (needs {', '.join(POTENTIAL_FILES)})"
-        )
-    return matgl.load_model(path)
+    return matgl.load_model(find_potential_dir(path))
 
 
 def ase_calculator(path: str | Path):
@@ -104,7 +125,7 @@ def _training_log(path: Path):
 
 def train_m3gnet(
     frames_dir: str | Path, out_dir: str | Path, settings: M3GNetSettings | None = None
-) -> dict:
+) -> TrainingSummary:
     """Train from ``frames_dir/{train,val,test}.extxyz``; save to ``out_dir/potential``.
 
     Element reference energies are fitted by least squares on the training frames
@@ -185,17 +206,17 @@ def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> 
     epochs = int(trainer.trainer.current_epoch) if trainer.trainer is not None else 0
     metrics, parity = evaluate_potential(potential_dir, frames)
     plot = parity_plot(parity, out_dir / "parity.png")
-    summary = {
-        "potential_dir": str(potential_dir.resolve()),
-        "parity_plot": str(plot.resolve()),
-        "elements": list(elements),
-        "element_refs": [float(x) for x in np.asarray(refs).ravel()],
-        "epochs": epochs,
-        "metrics": {k: v.model_dump() for k, v in metrics.items()},
-        "val_loss": _loss(parity["val"], settings) if "val" in parity else None,
-        "settings": settings.model_dump(),
-    }
-    (out_dir / "training_summary.json").write_text(json.dumps(summary, indent=1))
+    summary = TrainingSummary(
+        potential_dir=str(potential_dir.resolve()),
+        parity_plot=str(plot.resolve()),
+        elements=list(elements),
+        element_refs=[float(x) for x in np.asarray(refs).ravel()],
+        epochs=epochs,
+        metrics=metrics,
+        val_loss=_loss(parity["val"], settings) if "val" in parity else None,
+        settings=settings,
+    )
+    (out_dir / "training_summary.json").write_text(summary.model_dump_json(indent=1))
     return summary
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -23,18 +24,15 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-class Stats(BaseModel):
-    """Summary statistics of one quantity over a set."""
+class OutputDoc(BaseModel):
+    """What every job output document records besides its results: the kind of job, when it
+    finished and the versions of the packages that decide a result (provenance)."""
 
-    min: float = Field(description="Smallest value")
-    mean: float = Field(description="Mean value")
-    max: float = Field(description="Largest value")
-
-    @classmethod
-    def of(cls, values) -> Stats:
-        """Stats of a non-empty sequence of numbers."""
-        values = [float(v) for v in values]
-        return cls(min=min(values), mean=sum(values) / len(values), max=max(values))
+    task_label: str = Field(description="What kind of job made this")
+    created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), description="When it was built (UTC)"
+    )
+    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
 
 
 class FileRef(BaseModel):

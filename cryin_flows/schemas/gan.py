@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from cryin_flows.analysis.statistics import Stats
 from cryin_flows.gan.config import GanConfig
+from cryin_flows.gan.generate import GenerationResult
 from cryin_flows.interfaces.interface_set import InterfaceSet
-from cryin_flows.schemas.common import FileRef, Stats, package_versions
+from cryin_flows.schemas.common import FileRef, OutputDoc
 
 
-class GanTrainDoc(BaseModel):
+class GanTrainDoc(OutputDoc):
     """A trained CryinGAN: files by reference and hash, hyperparameters, final losses."""
 
     task_label: str = Field("gan train", description="What kind of job made this")
@@ -30,10 +32,9 @@ class GanTrainDoc(BaseModel):
         description="Every epoch's log (losses.csv) as columns (data store): critic and "
         "generator losses, Wasserstein estimate, epoch, learning rate, seconds",
     )
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
 
 
-class GanGenerateDoc(BaseModel):
+class GanGenerateDoc(OutputDoc):
     """Generated structures (in the data store) and what clean-up did to them."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -53,5 +54,26 @@ class GanGenerateDoc(BaseModel):
     close_pairs_before: Stats = Field(description="Pairs <= threshold per structure, raw output")
     fraction_with_close_pairs: float = Field(description="Share of raw structures with any")
     template_hash: str = Field("", description="Template of the training data")
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     structures: InterfaceSet = Field(description="Kept structures (stored in the data store)")
+
+    @classmethod
+    def from_result(cls, result: GenerationResult, seed: int, cleaned: bool) -> GanGenerateDoc:
+        """The document of ``generate_structures``' result."""
+        config, before = result.config, result.close_pairs_before
+        return cls(
+            model_hash=result.model_hash,
+            variant=config.variant,
+            bond_weight=config.bond_weight,
+            training_seed=config.seed,
+            seed=seed,
+            n_requested=result.n_requested,
+            n_generated=len(result.structures),
+            n_rejected=result.n_rejected,
+            rejected_fraction=result.rejected_fraction,
+            cleaned=cleaned,
+            threshold=result.threshold,
+            close_pairs_before=Stats.of(before),
+            fraction_with_close_pairs=sum(1 for c in before if c > 0) / len(before),
+            template_hash=result.structures.template_hash,
+            structures=result.structures,
+        )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from cryin_flows.analysis.statistics import Stats
 from cryin_flows.interfaces.interface_set import InterfaceSet
-from cryin_flows.schemas.common import Stats, package_versions
+from cryin_flows.schemas.common import OutputDoc
 
 
-class RandomInterfacesDoc(BaseModel):
+class RandomInterfacesDoc(OutputDoc):
     """A batch of random interfaces: a summary here, the structures in the ``data`` store."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -29,5 +30,4 @@ class RandomInterfacesDoc(BaseModel):
         default_factory=dict, description="Total exchanges of each kind over the batch"
     )
     restarts: int = Field(description="Structures restarted because the region did not fit")
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     structures: InterfaceSet = Field(description="The structures (stored in the data store)")

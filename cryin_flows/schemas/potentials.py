@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
 
+import numpy as np
+from pydantic import ConfigDict, Field
+
+from cryin_flows.analysis.statistics import Stats
+from cryin_flows.interfaces.energy import GAMMA_CUTS
 from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory
-from cryin_flows.potentials.m3gnet import M3GNetSettings, PotentialMetrics
+from cryin_flows.potentials.m3gnet import (
+    POTENTIAL_FILES,
+    M3GNetSettings,
+    PotentialMetrics,
+    TrainingSummary,
+)
 from cryin_flows.potentials.relax import RelaxSettings
-from cryin_flows.schemas.common import FileRef, Stats, package_versions
+from cryin_flows.schemas.common import FileRef, OutputDoc
 
 
-class LabelDoc(BaseModel):
+class LabelDoc(OutputDoc):
     """Reference relaxations of random interfaces (trajectories in the data store)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -24,11 +35,31 @@ class LabelDoc(BaseModel):
     n_bulk_labels: int = Field(0, description="Labelled bulk cells among the trajectories")
     n_steps: int = Field(description="Ionic steps recorded in all")
     template_hash: str = Field("", description="Template of the structures")
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     trajectories: list[RelaxationTrajectory] = Field(description="In the data store")
 
+    @classmethod
+    def from_trajectories(
+        cls,
+        trajectories: list[RelaxationTrajectory],
+        n_relaxations: int,
+        calculator: str,
+        settings: LabelSettings,
+        template_hash: str = "",
+    ) -> LabelDoc:
+        """The first ``n_relaxations`` trajectories are interfaces, the rest bulk cells."""
+        return cls(
+            calculator=calculator,
+            settings=settings,
+            n_relaxations=n_relaxations,
+            n_converged=sum(t.converged for t in trajectories[:n_relaxations]),
+            n_bulk_labels=len(trajectories) - n_relaxations,
+            n_steps=sum(len(t) for t in trajectories),
+            template_hash=template_hash,
+            trajectories=trajectories,
+        )
 
-class FrameSetDoc(BaseModel):
+
+class FrameSetDoc(OutputDoc):
     """Training frames split by relaxation; the extxyz files' text is in the data store."""
 
     task_label: str = Field("frames", description="What kind of job made this")
@@ -43,11 +74,10 @@ class FrameSetDoc(BaseModel):
         "energy eV, forces eV/Å, stress eV/Å³ (ASE; matgl converts to GPa, compressive -)",
         description="Units in the files",
     )
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     frames_extxyz: dict[str, str] = Field(description="The files' content (data store)")
 
 
-class PotentialDoc(BaseModel):
+class PotentialDoc(OutputDoc):
     """A trained M3GNet potential: files by reference, errors per split."""
 
     task_label: str = Field("potential train", description="What kind of job made this")
@@ -60,10 +90,25 @@ class PotentialDoc(BaseModel):
     epochs: int = Field(description="Epochs trained (early stopping may end sooner)")
     val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
     metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+
+    @classmethod
+    def from_training(cls, summary: TrainingSummary) -> PotentialDoc:
+        """The document of ``train_m3gnet``'s summary."""
+        pot = Path(summary.potential_dir)
+        return cls(
+            potential_dir=str(pot),
+            files={name: FileRef.of(pot / name) for name in POTENTIAL_FILES},
+            parity_plot=FileRef.of(summary.parity_plot),
+            settings=summary.settings,
+            elements=summary.elements,
+            element_refs=summary.element_refs,
+            epochs=summary.epochs,
+            val_loss=summary.val_loss,
+            metrics=summary.metrics,
+        )
 
 
-class RelaxDoc(BaseModel):
+class RelaxDoc(OutputDoc):
     """A batch of structures relaxed with a potential (structures in the data store)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -76,11 +121,31 @@ class RelaxDoc(BaseModel):
     steps: Stats = Field(description="FIRE steps per structure")
     records: list[dict] = Field(description="Per structure: steps, energies, max force, converged")
     results_file: str = Field(description="JSON-lines file the records were written to")
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     structures: InterfaceSet = Field(description="Relaxed structures (data store)")
 
+    @classmethod
+    def from_records(
+        cls,
+        relaxed: InterfaceSet,
+        records: list[dict],
+        potential_dir: str,
+        settings: RelaxSettings,
+        results_file: str,
+    ) -> RelaxDoc:
+        """The document of ``relax_batch``'s structures and per-structure records."""
+        return cls(
+            potential_dir=potential_dir,
+            settings=settings,
+            n_structures=len(relaxed),
+            n_converged=sum(r["converged"] for r in records),
+            steps=Stats.of(r["steps"] for r in records),
+            records=records,
+            results_file=results_file,
+            structures=relaxed,
+        )
 
-class EnergyDoc(BaseModel):
+
+class EnergyDoc(OutputDoc):
     """Interface energies of relaxed structures and the low-energy GAN training set."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -94,6 +159,28 @@ class EnergyDoc(BaseModel):
     max_gamma: float = Field(description="Cut of the training set, J/m²")
     n_training_set: int = Field(description="Structures in the training set")
     template_hash: str = Field(description="Template the structures fit")
-    versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
     structures: InterfaceSet = Field(description="All structures with γ̃ in their info")
     training_set: InterfaceSet = Field(description="γ̃ <= max_gamma, lowest first (data store)")
+
+    @classmethod
+    def from_energies(
+        cls,
+        structures: InterfaceSet,
+        gamma: np.ndarray,
+        e_ref: float,
+        template: InterfaceTemplate,
+        training_set: InterfaceSet,
+        max_gamma: float,
+    ) -> EnergyDoc:
+        """The document of γ̃ over ``structures`` and the subset kept for the GAN."""
+        return cls(
+            e_ref=e_ref,
+            area=template.area,
+            interface_energy=Stats.of(gamma),
+            **{name: float((gamma <= cut).mean()) for name, cut in GAMMA_CUTS.items()},
+            n_training_set=len(training_set),
+            max_gamma=max_gamma,
+            template_hash=template.template_hash,
+            structures=structures,
+            training_set=training_set,
+        )

@@ -11,17 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ase.units import GPa
 from pymatgen.core import Structure
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.potentials.labelling import RelaxationTrajectory
-
-
-def vasp_stress_to_ase(stress_kbar) -> np.ndarray:
-    """VASP's 3x3 stress (kbar, compressive positive) as ASE Voigt stress (eV/Å³, tensile +)."""
-    s = -0.1 * np.asarray(stress_kbar, dtype=float) * GPa
-    return np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
+from cryin_flows.units import vasp_stress_to_ase
 
 
 def _get(step: Any, key: str):

@@ -9,6 +9,7 @@ with any atomate2 generator, so atomate2 powerups apply.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,7 +102,9 @@ class CryinVaspSetGenerator(VaspInputGenerator):
         incar["MAGMOM"] = {el: MAGMOM.get(el, 0.0) for el in POTCARS}
         config["INCAR"] = incar
         self.config_dict = config
-        super().__post_init__()
+        with warnings.catch_warnings():  # the paper's POTCARs are chosen on purpose (SPEC §2)
+            warnings.filterwarnings("ignore", message="Overriding POTCARs")
+            super().__post_init__()
 
     def get_input_set(self, structure: Structure | None = None, *args, **kwargs):
         """As atomate2's, but only ``stage1`` keeps selective dynamics: later stages move all."""

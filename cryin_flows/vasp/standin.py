@@ -25,13 +25,13 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.vasp import Incar, Kpoints, Poscar
 
 from cryin_flows.potentials.calculators import get_calculator
+from cryin_flows.units import ase_stress_to_vasp
 
 DEFAULT_CALCULATOR = "ase.calculators.lj:LennardJones"
 ERROR_MESSAGES = {
     "zbrent": " ZBRENT: fatal error in bracketing\n"
     "     please rerun with smaller EDIFF, or copy CONTCAR\n     to POSCAR and continue",
 }
-EV_A3_TO_KBAR = 1602.1766208  # 1 eV/Å³ in kbar
 
 
 def _fmt(values) -> str:
@@ -211,7 +211,7 @@ def run(directory: str | Path = ".") -> int:
         steps: list = []
 
         def record() -> None:
-            stress = -atoms.get_stress(voigt=False) * EV_A3_TO_KBAR  # VASP: compressive +
+            stress = ase_stress_to_vasp(atoms.get_stress(voigt=False))
             steps.append(
                 (
                     atoms.get_potential_energy(),

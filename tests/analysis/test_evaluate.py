@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from cryin_flows.analysis import sites as sites_module
-from cryin_flows.analysis.evaluate import EvaluationSettings, evaluate
+from cryin_flows.analysis.evaluate import evaluate
+from cryin_flows.analysis.fingerprints import PAPER_OXIDATION_STATES
 from cryin_flows.analysis.report import write_report
+from cryin_flows.analysis.results import EvaluationSettings
 from cryin_flows.analysis.sites import FingerprintCache, fingerprint_dataset, select_sites
 from cryin_flows.errors import TemplateMismatchError
 from cryin_flows.interfaces.interface_set import InterfaceSet
@@ -23,7 +25,7 @@ def run(template, datasets, cache_dir, **kw):
 
 def test_identical_datasets_are_at_distance_zero(template, interface_sets, shared_cache):
     train = interface_sets["training"]
-    doc, _ = run(template, {"training": train, "copy": train}, shared_cache)
+    doc = run(template, {"training": train, "copy": train}, shared_cache)
     for element, d in doc.fingerprint_distances["copy"].items():
         assert d.euclidean.value == pytest.approx(0, abs=1e-12), element
         assert d.cosine_similarity.value == pytest.approx(1, abs=1e-12), element
@@ -32,13 +34,23 @@ def test_identical_datasets_are_at_distance_zero(template, interface_sets, share
 
 
 def test_metrics_of_two_datasets(template, interface_sets, shared_cache):
-    doc, data = run(template, interface_sets, shared_cache)
+    doc = run(template, interface_sets, shared_cache)
     dist = doc.fingerprint_distances["generated"]["Li"]
     assert dist.euclidean.value > 0 and 0 < dist.cosine_similarity.value < 1
     assert dist.cosine_distance.value == pytest.approx(1 - dist.cosine_similarity.value)
-    assert dist.n_sites == sum(s.elements.count("Li") for s in data["generated"].sites)
+    assert dist.n_sites == doc.datasets["generated"].sites_per_element["Li"] > 0
     # region sites: the 9 Li + 3 Sc placed between the planes of every structure
-    assert all(sorted(s.elements) == ["Li"] * 9 + ["Sc"] * 3 for s in data["training"].sites)
+    sites = fingerprint_dataset(
+        interface_sets["training"],
+        "region",
+        template,
+        PAPER_OXIDATION_STATES,
+        FingerprintCache(shared_cache),
+        workers=1,
+    )
+    assert all(sorted(s.elements) == ["Li"] * 9 + ["Sc"] * 3 for s in sites)
+    n = len(interface_sets["training"])
+    assert doc.datasets["training"].sites_per_element == {"Li": 9 * n, "Sc": 3 * n, "Co": 0}
     gaps = [info["region_thickness"] for info in interface_sets["training"].infos]
     assert doc.datasets["training"].region_gap.min == pytest.approx(min(gaps))
     assert "resample" in doc.interval_method
@@ -64,7 +76,7 @@ def test_failed_percent_counts_losses_and_unconverged(template, interface_sets, 
     generated = interface_sets["generated"]
     generated.infos[0]["converged"] = False
     try:
-        doc, _ = evaluate(
+        doc = evaluate(
             {"training": interface_sets["training"], "generated": generated},
             "training",
             template,
@@ -127,7 +139,7 @@ def _chromium():
 
 
 def test_report_renders_in_a_browser(template, interface_sets, shared_cache, tmp_path):
-    doc, _ = run(template, interface_sets, shared_cache)
+    doc = run(template, interface_sets, shared_cache)
     report = write_report(doc, tmp_path / "report")
     assert json.loads((tmp_path / "report" / "metrics.json").read_text())["reference"] == "training"
     html = report.read_text()

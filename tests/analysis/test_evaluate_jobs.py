@@ -5,7 +5,7 @@ import pytest
 from jobflow import run_locally
 from typer.testing import CliRunner
 
-from cryin_flows.analysis.evaluate import EvaluationSettings
+from cryin_flows.analysis.results import EvaluationSettings
 from cryin_flows.cli import app
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.stores import get_job_store, load_output

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cryin_flows.analysis.evaluate import partial_rdf
+from cryin_flows.analysis.metrics import partial_rdf
 from cryin_flows.analysis.statistics import (
     bootstrap,
     cosine_similarity,
@@ -10,8 +10,8 @@ from cryin_flows.analysis.statistics import (
     interval,
     pivotal_interval,
 )
+from cryin_flows.interfaces.energy import e_ref_for_lowest, interface_energy
 from cryin_flows.interfaces.interface_set import InterfaceSet
-from cryin_flows.potentials.interface_energy import e_ref_for_lowest, interface_energy
 
 
 def test_bootstrap_interval_of_a_known_mean():

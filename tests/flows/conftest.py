@@ -12,22 +12,30 @@ from cryin_flows.cli import app
 
 # every stage runs, on numbers small enough for a test (about a minute on 2 cores)
 TINY_STUDY = {
-    "reference": "ase.calculators.lj:LennardJones",
-    "reference_kwargs": {"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
-    "n_label": 3,
-    "n_label_exchanged": 1,
-    "label": {"stage1_steps": 2, "stage2_max_steps": 8},
-    "n_bulk_labels": 1,
-    "potential": {"max_epochs": 2, "patience": 2},
-    "batch_sizes": [4],
-    "n_random": 8,
-    "relax_chunk": 4,
-    "relax": {"max_steps": 5},
-    "training_set_size": 6,
-    "gan": {"epochs": 1, "batch_size": 4},
-    "bond_weights": [0.05],
-    "n_generate": 4,
-    "evaluation": {"n_resamples": 20},
+    "dataset": {
+        "n_label": 3,
+        "n_label_exchanged": 1,
+        "label": {
+            "calculator": "ase.calculators.lj:LennardJones",
+            "calculator_kwargs": {"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
+            "settings": {"stage1_steps": 2, "stage2_max_steps": 8},
+            "n_per_bulk": 1,
+        },
+    },
+    "potential": {"batch_sizes": [4], "train": {"settings": {"max_epochs": 2, "patience": 2}}},
+    "training_set": {
+        "n_random": 8,
+        "chunk": 4,
+        "relax": {"settings": {"max_steps": 5}},
+        "energy": {"training_set_size": 6},
+    },
+    "gan_sweep": {
+        "bond_weights": [0.05],
+        "train": {"config": {"epochs": 1, "batch_size": 4}},
+        "generate": {"n": 4},
+        "relax": {"settings": {"max_steps": 5}},
+    },
+    "evaluation": {"settings": {"n_resamples": 20}},
 }
 
 

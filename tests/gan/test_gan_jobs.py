@@ -31,7 +31,7 @@ def test_train_and_generate_jobs_store_documents(tiny_dataset, tmp_path):
     sweep = GanSweepMaker(
         bond_weights=(0.0, 0.05),
         seeds=(0,),
-        config=small_config(epochs=2),
+        train=GanTrainMaker(config=small_config(epochs=2)),
         generate=GanGenerateMaker(n=6, threshold=0.5),
     )
     flow = sweep.make(data)

@@ -18,8 +18,16 @@ import pytest
 from jobflow.core.schemas import JobStoreDocument
 from monty.json import jsanitize
 
-from cryin_flows.analysis.evaluate import EvaluationSettings
-from cryin_flows.analysis.statistics import Interval
+from cryin_flows.analysis.results import (
+    BondCounts,
+    DatasetSummary,
+    EnergySummary,
+    EvaluationSettings,
+    FingerprintDistance,
+    MotifRow,
+    RdfCurve,
+)
+from cryin_flows.analysis.statistics import Interval, Stats
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.stores import get_job_store
 from cryin_flows.makers.evaluation import EvaluateMaker
@@ -27,16 +35,8 @@ from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
 from cryin_flows.makers.potentials import FramesMaker, InterfaceEnergyMaker, LabelMaker, RelaxMaker
 from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory
 from cryin_flows.potentials.relax import RelaxSettings
-from cryin_flows.schemas.common import FileRef, Stats
-from cryin_flows.schemas.evaluation import (
-    BondCounts,
-    DatasetSummary,
-    EnergySummary,
-    EvaluationDoc,
-    FingerprintDistance,
-    MotifRow,
-    RdfCurve,
-)
+from cryin_flows.schemas.common import FileRef
+from cryin_flows.schemas.evaluation import EvaluationDoc
 from cryin_flows.schemas.gan import GanGenerateDoc, GanTrainDoc
 from cryin_flows.schemas.potentials import EnergyDoc, FrameSetDoc, LabelDoc, RelaxDoc
 from cryin_flows.settings import get_settings

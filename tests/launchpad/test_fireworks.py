@@ -14,12 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from jobflow import Flow
 from typer.testing import CliRunner
 
 from cryin_flows.cli import app
-from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
+from cryin_flows.flows.presets import load_study
 from cryin_flows.launchpad.fireworks import study_workflow
 from cryin_flows.launchpad.stores import get_job_store
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker, RandomInterfacesMaker
@@ -148,7 +149,7 @@ def test_config_init_writes_working_files(tmp_path):
     result = sh(env, BIN / "cryin", "submit", "--preset", "demo")
     assert "added; firework ids" in result
     fws = fireworks(env)
-    n_jobs = len(list(CryinGanStudyMaker(settings=load_study_settings("demo")).make().iterflow()))
+    n_jobs = len(list(load_study("demo").make().iterflow()))
     assert len(fws) == n_jobs and {fw["state"] for fw in fws} == {"READY", "WAITING"}
 
 
@@ -172,6 +173,7 @@ def test_submitted_workflow_has_no_password(tmp_path, monkeypatch):
     assert "dft_labels" in text and secret not in text and "alice" not in text
 
 
+@pytest.mark.slow  # the whole study
 def test_submit_lpad_add_rlaunch_runs_the_study(tmp_path):
     env = init_config(tmp_path)
     reset_launchpad(env)
@@ -191,7 +193,7 @@ def test_submit_lpad_add_rlaunch_runs_the_study(tmp_path):
         cwd=run_dir,
     )
     fws = fireworks(env)
-    study = CryinGanStudyMaker(settings=load_study_settings("demo", config)).make()
+    study = load_study("demo", config).make()
     assert len(fws) == len(list(study.iterflow()))
     assert {fw["state"] for fw in fws} == {"COMPLETED"}
     # the results are in the JobStore of the configuration, queryable from the CLI

@@ -16,7 +16,7 @@ import pytest
 from ase.build import bulk
 from jobflow import Flow
 
-from cryin_flows.flows.study import CryinGanStudyMaker, load_study_settings
+from cryin_flows.flows.presets import load_study
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.fireworks import study_workflow
 from cryin_flows.makers.potentials import RelaxMaker
@@ -59,6 +59,7 @@ def outputs(uri: str, database: str) -> list[dict]:
     return list(db["outputs"].find({}, {"uuid": 1, "name": 1, "_id": 0}))
 
 
+@pytest.mark.slow  # the whole study
 def test_two_concurrent_workers_finish_the_study(tmp_path, mongo_env, mongodb_database):
     uri, database = mongodb_database
     config = write_tiny_study(tmp_path / "tiny.yaml")
@@ -92,7 +93,7 @@ def test_two_concurrent_workers_finish_the_study(tmp_path, mongo_env, mongodb_da
         if slot is not None:
             slot.communicate(timeout=300)
     fws = fireworks(mongo_env)
-    study = CryinGanStudyMaker(settings=load_study_settings("demo", config)).make()
+    study = load_study("demo", config).make()
     n_jobs = len(list(study.iterflow()))
     assert len(fws) == n_jobs
     assert {fw["state"] for fw in fws} == {"COMPLETED"}

@@ -167,3 +167,38 @@ def test_mongodb_round_trip_with_gridfs(mongodb_database):
         db["outputs_data.files"].count_documents({"metadata.blob_uuid": reference["blob_uuid"]})
         == 1
     )
+
+
+def _run_with_a_lost_blob(store, tmp_path):
+    """Two jobs run resumably; then one job's large object is deleted from the data store, as
+    when the server goes away between jobflow's document write and its data write."""
+    from jobflow import Flow
+
+    from cryin_flows.launchpad.local import completed_uuids, run_resumable
+    from cryin_flows.launchpad.stores import load_output
+    from cryin_flows.makers import InterfaceTemplateMaker, RandomInterfacesMaker
+
+    tj = InterfaceTemplateMaker().make()
+    rj = RandomInterfacesMaker(n=2).make(tj.output)
+    flow = Flow([tj, rj])
+    assert run_resumable(flow, store, tmp_path / "runs")["ran"] == 2
+    assert completed_uuids(store, [tj.uuid, rj.uuid]) == {tj.uuid, rj.uuid}
+    doc = store.query_one({"uuid": rj.uuid}, properties=["output"], load=False)
+    blob = doc["output"]["structures"]["blob_uuid"]
+    store.additional_stores["data"].remove_docs({"blob_uuid": blob})
+    assert completed_uuids(store, [tj.uuid, rj.uuid]) == {tj.uuid}
+    counts = run_resumable(flow, store, tmp_path / "runs")
+    assert (counts["ran"], counts["skipped"]) == (1, 1)
+    assert len(load_output(rj.uuid, store).structures) == 2
+
+
+def test_resume_reruns_a_job_whose_large_objects_were_not_written(tmp_path):
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    _run_with_a_lost_blob(store, tmp_path)
+
+
+@pytest.mark.mongodb
+def test_resume_reruns_a_job_whose_gridfs_objects_were_not_written(tmp_path, mongodb_database):
+    uri, database = mongodb_database
+    store = get_job_store(get_settings(mongodb_uri=uri, mongodb_database=database))
+    _run_with_a_lost_blob(store, tmp_path)

@@ -5,18 +5,17 @@ from ase.io import read
 from monty.json import MontyDecoder, jsanitize
 
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.energy import interface_energy
 from cryin_flows.potentials.calculators import get_calculator
 from cryin_flows.potentials.frames import (
-    ase_stress_to_gpa,
     frames_hash,
     harvest,
     harvest_indices,
     split_labels,
-    vasp_stress_to_gpa,
     write_frames,
 )
-from cryin_flows.potentials.interface_energy import interface_energy
 from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory, relax_two_stage
+from cryin_flows.units import ase_stress_to_gpa, vasp_stress_to_gpa
 
 LJ = "ase.calculators.lj:LennardJones"
 
@@ -165,8 +164,8 @@ def test_interface_energy_maker(template, tmp_path):
 
 
 def test_training_set_leaves_out_unconverged_unless_asked(template):
+    from cryin_flows.interfaces.energy import low_energy_subset
     from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
-    from cryin_flows.potentials.interface_energy import low_energy_subset
 
     structures = RandomInterfaceGenerator(template).generate(4, seed=2)
     for info, converged in zip(structures.infos, [True, False, True, False], strict=True):

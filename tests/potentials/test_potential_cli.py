@@ -24,7 +24,7 @@ def test_cli_label_writes_trajectories_and_split_frames(template, tmp_path):
             str(path),
             "--out",
             str(tmp_path / "labels"),
-            "--reference",
+            "--calculator",
             "ase.calculators.lj:LennardJones",
             "--stage1-steps",
             "2",
@@ -71,7 +71,7 @@ def test_cli_train_and_relax(tmp_path):
             "relax",
             str(to_relax),
             "--potential",
-            str(tmp_path / "pot" / "potential"),
+            str(tmp_path / "pot"),  # the folder `potential train --out` named
             "--out",
             str(out),
             "--max-steps",
@@ -88,3 +88,20 @@ def test_cli_train_and_relax(tmp_path):
         app, ["relax", str(to_relax), "--potential", str(tmp_path), "--out", str(out)]
     )
     assert missing.exit_code == 1 and "not a saved potential directory" in missing.output
+    # the saved model folder itself works too, and gives the same relaxation
+    again = tmp_path / "again.extxyz"
+    result = runner.invoke(
+        app,
+        [
+            "relax",
+            str(to_relax),
+            "--potential",
+            str(tmp_path / "pot" / "potential"),
+            "--out",
+            str(again),
+            "--max-steps",
+            "50",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert InterfaceSet.read_extxyz(again).frac_coords.tolist() == relaxed.frac_coords.tolist()

@@ -23,7 +23,7 @@ def test_label_and_frames_jobs(template, tmp_path):
     narrow = RandomFillSettings(thickness_range=(4.0, 4.0))
     structures = RandomInterfaceGenerator(template, narrow).generate(4, seed=5)
     label = LabelMaker(
-        reference="ase.calculators.lj:LennardJones",
+        calculator="ase.calculators.lj:LennardJones",
         calculator_kwargs={"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
         settings=LabelSettings(stage1_steps=3, stage2_max_steps=12),
         n_per_bulk=2,

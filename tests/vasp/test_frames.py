@@ -3,8 +3,9 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from cryin_flows.errors import ConfigurationError
-from cryin_flows.potentials.frames import ase_stress_to_gpa, harvest, vasp_stress_to_gpa
-from cryin_flows.vasp.frames import trajectory_from_ionic_steps, vasp_stress_to_ase
+from cryin_flows.potentials.frames import harvest
+from cryin_flows.units import ase_stress_to_gpa, vasp_stress_to_ase, vasp_stress_to_gpa
+from cryin_flows.vasp.frames import trajectory_from_ionic_steps
 
 
 def ionic_steps(n: int):

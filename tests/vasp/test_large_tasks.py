@@ -11,15 +11,15 @@ from jobflow import Flow, run_locally
 from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import FramesMaker
-from cryin_flows.potentials.frames import harvest_indices
-from cryin_flows.settings import get_settings
-from cryin_flows.vasp.makers import (
+from cryin_flows.makers.vasp import (
     InterfacesDftMaker,
     InterfaceStage1Maker,
     InterfaceStage2Maker,
     TwoStageInterfaceMaker,
     stage1_handlers,
 )
+from cryin_flows.potentials.frames import harvest_indices
+from cryin_flows.settings import get_settings
 from cryin_flows.vasp.sets import CryinVaspSetGenerator
 
 from .test_makers import RUN, SPEC, quick

@@ -10,14 +10,14 @@ from jobflow import Flow, run_locally
 from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import FramesMaker
-from cryin_flows.settings import get_settings
-from cryin_flows.vasp.frames import task_ionic_steps
-from cryin_flows.vasp.makers import (
+from cryin_flows.makers.vasp import (
     InterfacesDftMaker,
     InterfaceStage1Maker,
     InterfaceStage2Maker,
     TwoStageInterfaceMaker,
 )
+from cryin_flows.settings import get_settings
+from cryin_flows.vasp.frames import task_ionic_steps
 from cryin_flows.vasp.sets import CryinVaspSetGenerator
 
 RUN = {"vasp_cmd": f"{sys.executable} -m cryin_flows.vasp.standin"}
@@ -75,3 +75,32 @@ def test_two_stage_flow_to_task_documents_and_frames(template, tmp_path, standin
     steps = len(task_ionic_steps(task2))
     assert steps > 1
     assert doc.counts["train"] == len(range(4, steps - 1, 10)) + 1
+
+
+def test_bulk_and_rerelax_makers_run_with_their_presets(template, tmp_path, standin_env):
+    """The bulk relaxation (SPEC §2: ENCUT 520, ISIF 3, the paper's mesh) and the stage-2-only
+    re-relaxation of a potential-relaxed interface, each run by custodian on the stand-in."""
+    from cryin_flows.data import load_bulk
+    from cryin_flows.makers.vasp import BulkRelaxMaker, ReRelaxMaker
+
+    bulk = quick(BulkRelaxMaker, "bulk", 200).make(load_bulk("LiCoO2"))
+    interface = RandomInterfaceGenerator(template).generate(1, seed=4).structure(0)
+    rerelax = quick(ReRelaxMaker, "rerelax", 200).make(interface)
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    run_locally(
+        Flow([bulk, rerelax]),
+        store=store,
+        create_folders=True,
+        root_dir=tmp_path / "runs",
+        log=False,
+        ensure_success=True,
+    )
+    task = load_output(bulk.uuid, store)
+    assert task.input.parameters["ENCUT"] == pytest.approx(520)
+    assert task.input.parameters["ISIF"] == 3
+    assert tuple(task.orig_inputs.kpoints.kpts[0]) == (9, 9, 1)
+    assert task.output.structure.composition.reduced_formula == "LiCoO2"
+    task = load_output(rerelax.uuid, store)
+    assert task.input.parameters["ENCUT"] == pytest.approx(450)
+    assert task.input.parameters["ISIF"] == 2 and len(task.output.structure) == template.n_atoms
+    assert "selective_dynamics" not in task.input.structure.site_properties

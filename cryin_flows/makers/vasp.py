@@ -112,14 +112,7 @@ def dft_trajectories(tasks: list, labels: list[str]) -> LabelDoc:
         )
         for task, label in zip(tasks, labels, strict=True)
     ]
-    return LabelDoc(
-        calculator="vasp",
-        settings=LabelSettings(),
-        n_relaxations=len(trajectories),
-        n_converged=sum(t.converged for t in trajectories),
-        n_steps=sum(len(t) for t in trajectories),
-        trajectories=trajectories,
-    )
+    return LabelDoc.from_trajectories(trajectories, len(trajectories), "vasp", LabelSettings())
 
 
 @dataclass

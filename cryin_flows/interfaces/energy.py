@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 EV_PER_A2_IN_J_PER_M2 = 16.0218
-PAPER_E_REF = -4.78  # eV/atom, for the paper's M3GNet potential
 LOWEST_GAMMA = -0.4  # J/m², where the "lowest structure" rule puts the lowest energy
+# the shares the paper reports (Fig. 3, Table 1): field name -> γ̃ cut, J/m²
+GAMMA_CUTS = {"fraction_below_0": 0.0, "fraction_below_minus_0_2": -0.2}
 
 
 def interface_energy(total_energy, n_atoms: int, e_ref: float, area: float) -> np.ndarray:

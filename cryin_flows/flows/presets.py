@@ -1,0 +1,173 @@
+"""Study presets, YAML files and ``--set`` overrides, applied to the study maker's fields.
+
+A preset is a nested mapping of the fields of ``CryinGanStudyMaker`` and its sub-makers
+(``{"training_set": {"n_random": 24}}``); ``paper`` is the makers' defaults. Values are checked
+against each field's type and settings models validate their own fields, so an unknown or bad
+setting is named by its full path.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from cryin_flows.errors import ConfigurationError
+from cryin_flows.flows.study import CryinGanStudyMaker
+from cryin_flows.utils import parse_key_value
+
+# one relaxation setting for the training set and the generated structures alike
+_DEMO_RELAX = {"settings": {"fmax": 0.1, "max_steps": 60}}
+
+DEMO_PRESET: dict[str, Any] = {
+    "preset": "demo",
+    "dataset": {
+        "n_label": 2,
+        "n_label_exchanged": 1,
+        "label": {
+            "calculator": "chgnet",
+            "settings": {"stage1_steps": 3, "stage2_max_steps": 10},
+            "n_per_bulk": 3,
+        },
+        "frames": {"fractions": (0.5, 0.25, 0.25)},
+    },
+    "potential": {
+        "learning_rates": (2e-3,),
+        "batch_sizes": (2, 4),
+        "train": {
+            "settings": {
+                "units": 16,
+                "nblocks": 1,
+                "cutoff": 4.0,
+                "threebody_cutoff": 3.0,
+                "max_epochs": 15,
+                "patience": 15,
+                "accelerator": "cpu",
+            }
+        },
+    },
+    "training_set": {
+        "n_random": 24,
+        "chunk": 12,
+        "relax": _DEMO_RELAX,
+        "energy": {"training_set_size": 12, "converged_only": False},
+    },
+    "gan_sweep": {
+        "bond_weights": (0.0, 0.05),
+        "seeds": (0,),
+        "train": {
+            "config": {"epochs": 10, "batch_size": 8, "gen_interval": 1, "checkpoint_every": 5}
+        },
+        "generate": {"n": 12},
+        "relax": _DEMO_RELAX,
+    },
+    "evaluation": {"settings": {"n_resamples": 200}},
+}
+PRESETS: dict[str, dict[str, Any]] = {"paper": {"preset": "paper"}, "demo": DEMO_PRESET}
+
+
+def _merge(base: dict, update: dict) -> dict:
+    """``base`` with ``update`` merged in, nested dicts key by key."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["gan_sweep.seeds=[0]", "training_set.n_random=40"]`` -> nested dict (YAML values)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, value = parse_key_value(pair, "override", "training_set.n_random=40")
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigurationError(f"override {pair!r}: {part} is set twice")
+        node[leaf] = value
+    return out
+
+
+def _validation_message(path: str, exc: ValidationError) -> str:
+    errors = []
+    for error in exc.errors():
+        where = ".".join([path, *(str(part) for part in error["loc"])]).strip(".")
+        errors.append(f"{where}: {error['msg']}")
+    return "; ".join(errors)
+
+
+def configure(obj: Any, values: dict[str, Any], path: str = "") -> Any:
+    """A copy of the dataclass maker ``obj`` with ``values`` (nested by field) applied.
+
+    Sub-makers are configured recursively, settings models re-validated with the merged
+    values, and any other field validated against its type hint.
+    """
+    if not isinstance(values, dict):
+        raise ConfigurationError(f"{path or 'study settings'}: expected a mapping of settings")
+    names = [f.name for f in dataclasses.fields(obj)]
+    hints = typing.get_type_hints(type(obj))
+    changes = {}
+    for key, value in values.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            raise ConfigurationError(
+                f"unknown setting {where!r}; {type(obj).__name__} has: {', '.join(names)}"
+            )
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            changes[key] = configure(current, value, where)
+        elif isinstance(current, BaseModel) and isinstance(value, dict):
+            try:
+                changes[key] = type(current).model_validate(_merge(current.model_dump(), value))
+            except ValidationError as exc:
+                raise ConfigurationError(
+                    f"invalid setting {_validation_message(where, exc)}"
+                ) from None
+        else:
+            if isinstance(current, dict) and isinstance(value, dict):
+                value = _merge(current, value)
+            try:
+                changes[key] = TypeAdapter(hints[key]).validate_python(value)
+            except ValidationError as exc:
+                raise ConfigurationError(
+                    f"invalid setting {_validation_message(where, exc)}"
+                ) from None
+    return dataclasses.replace(obj, **changes)
+
+
+def load_study(
+    preset: str = "demo",
+    config_file: str | Path | None = None,
+    overrides: list[str] | None = None,
+) -> CryinGanStudyMaker:
+    """The study maker of a preset, then a YAML file of settings, then ``key=value`` overrides."""
+    if preset not in PRESETS:
+        raise ConfigurationError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    values = copy.deepcopy(PRESETS[preset])
+    source = ""
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigurationError(f"{path}: study settings file does not exist")
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise ConfigurationError(f"{path}: expected a mapping of study settings")
+        values = _merge(values, loaded)
+        source = f" (preset {preset}, then {path}, then --set)"
+    values = _merge(values, parse_overrides(overrides or []))
+    try:
+        return configure(CryinGanStudyMaker(), values)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc}{source}") from None
