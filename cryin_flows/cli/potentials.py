@@ -80,6 +80,13 @@ def label_command(
         f"{sum(counts.values())} frames split "
         f"{', '.join(f'{k} {len(v)}' for k, v in split.items())} relaxations, in {out}"
     )
+    empty = [name for name, members in split.items() if not members]
+    if empty:
+        err_console.print(
+            f"[yellow]Note:[/] no frames for {', '.join(empty)}: relaxations are split whole, "
+            f"and {len(trajectories)} cannot fill train, val and test; `cryin potential train` "
+            "needs all three, so label at least 3 structures"
+        )
 
 
 @app.command("train")

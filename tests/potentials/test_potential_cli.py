@@ -14,16 +14,14 @@ from .test_relax import rattled_set
 runner = CliRunner()
 
 
-def test_cli_label_writes_trajectories_and_split_frames(template, tmp_path):
-    structures = RandomInterfaceGenerator(template).generate(3, seed=8)
-    path = structures.write_extxyz(tmp_path / "random.extxyz")
-    result = runner.invoke(
+def label(path, out):
+    return runner.invoke(
         app,
         [
             "label",
             str(path),
             "--out",
-            str(tmp_path / "labels"),
+            str(out),
             "--calculator",
             "ase.calculators.lj:LennardJones",
             "--stage1-steps",
@@ -32,10 +30,22 @@ def test_cli_label_writes_trajectories_and_split_frames(template, tmp_path):
             "6",
         ],
     )
+
+
+def test_cli_label_writes_trajectories_and_split_frames(template, tmp_path):
+    structures = RandomInterfaceGenerator(template).generate(3, seed=8)
+    result = label(structures.write_extxyz(tmp_path / "random.extxyz"), tmp_path / "labels")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "labels" / "trajectories.json.gz").exists()
-    assert (tmp_path / "labels" / "train.extxyz").exists()
-    assert "3 relaxations" in result.output
+    for split in ("train", "val", "test"):
+        assert (tmp_path / "labels" / f"{split}.extxyz").exists()
+    assert "3 relaxations" in result.output and "Note:" not in result.output
+    # two structures cannot fill three splits: said at the end, not found out by `train`
+    two = RandomInterfaceGenerator(template).generate(2, seed=8)
+    result = label(two.write_extxyz(tmp_path / "two.extxyz"), tmp_path / "two")
+    assert result.exit_code == 0, result.output
+    note = " ".join(result.output.split())
+    assert "no frames for" in note and "label at least 3 structures" in note
 
 
 def test_cli_train_and_relax(tmp_path):
