@@ -43,6 +43,11 @@ class PotentialMetrics(BaseModel):
     energy_mae_mev_atom: float = Field(description="Energy MAE, meV/atom")
     force_mae_mev_a: float = Field(description="Force-component MAE, meV/Å")
     stress_mae_gpa: float = Field(description="Stress-component MAE, GPa")
+    energy_std_mev_atom: float | None = Field(
+        None,
+        description="Spread (standard deviation) of the reference energies, meV/atom: an "
+        "energy MAE well below it is what lets the potential rank structures",
+    )
 
 
 class TrainingSummary(BaseModel):
@@ -259,6 +264,7 @@ def evaluate_potential(
             energy_mae_mev_atom=float(np.abs(p["e_pred"] - p["e_ref"]).mean() * 1000),
             force_mae_mev_a=float(np.abs(p["f_pred"] - p["f_ref"]).mean() * 1000),
             stress_mae_gpa=float(stress),
+            energy_std_mev_atom=float(np.std(p["e_ref"]) * 1000),
         )
     return metrics, parity
 
