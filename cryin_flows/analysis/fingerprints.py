@@ -105,7 +105,12 @@ class SiteFingerprinter:
 
     def site(self, structure: Structure, index: int) -> SiteFingerprint:
         """Fingerprint of site ``index`` of an oxidation-state-decorated structure."""
-        data = self.cnn.get_nn_data(structure, index)
+        try:
+            data = self.cnn.get_nn_data(structure, index)
+        except ValueError:
+            # pymatgen's Voronoi step finds no neighbour cell (e.g. an atom sitting on another
+            # in a collapsed structure): no coordination to describe, the all-zero vector
+            return SiteFingerprint(np.zeros(self.size), 0, "CN 0", dict.fromkeys(self.anions, 0))
         ops_part, fractions = [], np.zeros((MAX_CN, len(self.anions)))
         best_cn, best_wt = 0, -1.0
         raw: dict[int, list[float]] = {}

@@ -104,8 +104,21 @@ LSC_LCO = InterfaceSystem(
     oxidation_states={"Li": 1, "Sc": 3, "Co": 3, "Cl": -1, "O": -2},
 )
 
+# A small companion oxide|halide interface (80 atoms: Li48 O16 Cl16, 60 Å²) with the same
+# kind of disordered region (Li4Cl4), for runs that must show physics in minutes on a CPU.
+LI2O_LICL = InterfaceSystem(
+    name="li2o-licl",
+    substrate=SlabSpec(bulk="Li2O", miller=(1, 1, 0), layers=4),
+    film=SlabSpec(bulk="LiCl", miller=(1, 1, 0), layers=4),
+    region_composition={"Li": 4, "Cl": 4},
+    region_thickness=(3.0, 4.0),
+    max_length_strain=0.05,
+    max_match_area=80.0,
+)
+
 PRESETS: dict[str, InterfaceSystem] = {
     "lsc-lco": LSC_LCO,
+    "li2o-licl": LI2O_LICL,
     # The paper's DFT-relaxed LCO lateral cell (SPEC §1): both slabs strained onto it.
     "lsc-lco-paper-cell": LSC_LCO.model_copy(
         update={"name": "lsc-lco-paper-cell", "lateral_lattice": (12.46997, 17.19967, 75.6674)}

@@ -11,6 +11,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 from cryin_flows.data import load_bulk
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.energy import (
+    LOWEST_GAMMA,
     annotate_interface_energies,
     low_energy_subset,
 )
@@ -38,13 +39,17 @@ from cryin_flows.schemas.potentials import (
 
 @dataclass
 class LabelMaker(Maker):
-    """Relax structures with a reference calculator in the paper's two stages."""
+    """Relax structures with a reference calculator in the paper's two stages.
+
+    Bulk cells (``n_per_bulk`` each) pin the per-element energies: by default the template's
+    substrate and film bulks (LiCoO2 and Li3ScCl6 for the paper's system).
+    """
 
     name: str = "label"
     calculator: str = DEFAULT_CALCULATOR
     settings: LabelSettings = field(default_factory=LabelSettings)
     calculator_kwargs: dict = field(default_factory=dict)
-    bulk_cells: tuple[str, ...] = ("LiCoO2", "Li3ScCl6")
+    bulk_cells: tuple[str, ...] | None = None
     n_per_bulk: int = 4
 
     @job(data="trajectories")
@@ -55,7 +60,12 @@ class LabelMaker(Maker):
         trajectories = label_interfaces(
             structures, template, calculator, self.settings, self.calculator
         )
-        bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
+        bulks = {
+            spec.bulk: AseAtomsAdaptor.get_atoms(spec.load_structure())
+            for spec in (template.system.substrate, template.system.film)
+        }
+        if self.bulk_cells is not None:
+            bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
         trajectories += label_bulk_cells(
             calculator, bulks, self.n_per_bulk, calculator_name=self.calculator
         )
@@ -194,6 +204,7 @@ class InterfaceEnergyMaker(Maker):
     max_gamma: float = 0.0
     training_set_size: int | None = 1500
     converged_only: bool = True
+    lowest_gamma: float = LOWEST_GAMMA
 
     @job(data=["structures", "training_set"])
     def make(
@@ -203,14 +214,16 @@ class InterfaceEnergyMaker(Maker):
         e_ref: float | None = None,
     ) -> EnergyDoc:
         """γ̃ with ``e_ref`` (this argument, else the maker's field; both None: the lowest
-        structure is put at −0.4 J/m²). A list of RelaxDocs is treated as one set."""
+        structure is put at ``lowest_gamma``, −0.4 J/m²). A list of RelaxDocs is one set."""
         parts = relaxed if isinstance(relaxed, list) else [relaxed]
         structures = InterfaceSet.concatenate(
             [p.structures if isinstance(p, RelaxDoc) else p for p in parts]
         )
         template.validate_set(structures, label="relaxed structures")
         e_ref = self.e_ref if e_ref is None else e_ref
-        gamma, e_ref = annotate_interface_energies(structures, template.area, e_ref)
+        gamma, e_ref = annotate_interface_energies(
+            structures, template.area, e_ref, self.lowest_gamma
+        )
         subset = low_energy_subset(
             structures, gamma, self.max_gamma, self.training_set_size, self.converged_only
         )

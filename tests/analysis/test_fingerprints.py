@@ -56,3 +56,20 @@ def test_agrees_with_matminer_on_interfaces(fingerprinter, interface_sets, templ
         ours = fingerprinter.site(structure, i).vector[:61]
         theirs = np.array(reference.featurize(structure, i))
         assert np.allclose(ours, theirs, atol=1e-10)
+
+
+def test_a_collapsed_site_gets_the_zero_vector(fingerprinter):
+    """CrystalNN raises on a site with no Voronoi neighbour cell (atoms on top of each other
+    in a collapsed relaxation); that site is CN 0 with the all-zero vector, not a crash."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parent / "data" / "collapsed_structure.json").read_text())
+    structure = fingerprinter.decorate(
+        Structure(Lattice(data["lattice"]), data["species"], data["frac_coords"])
+    )
+    with pytest.raises(ValueError):
+        fingerprinter.cnn.get_nn_data(structure, 15)
+    site = fingerprinter.site(structure, 15)
+    assert site.cn == 0 and not site.vector.any() and len(site.vector) == fingerprinter.size
+    assert fingerprinter.site(structure, 0).cn > 0  # the rest of the structure is described

@@ -46,7 +46,7 @@ def test_yaml_then_overrides_win(tmp_path):
     assert study.training_set.n_random == 40 and study.gan_sweep.bond_weights == (0.1,)
     assert study.gan_sweep.train.config.epochs == 9
     # untouched nested values keep the preset's
-    assert study.gan_sweep.train.config.batch_size == 8
+    assert study.gan_sweep.train.config.batch_size == 4
     assert study.dataset.label.calculator == "chgnet"
 
 
