@@ -47,14 +47,14 @@ def label_command(
     """
     from monty.serialization import dumpfn
 
-    from cryin_flows.makers.potentials import FramesMaker, LabelMaker
-    from cryin_flows.potentials.calculators import get_calculator
+    from cryin_flows.makers.potentials import FramesMaker
+    from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, get_calculator
     from cryin_flows.potentials.frames import write_frame_splits
     from cryin_flows.potentials.labelling import LabelSettings, label_interfaces
 
     template = load_template(template_file, preset)
     structures = read_fitting(structures_file, template)
-    name = calculator or LabelMaker().calculator
+    name = calculator or DEFAULT_CALCULATOR
     settings = LabelSettings(
         **given(stage1_steps=stage1_steps, stage2_fmax=fmax, stage2_max_steps=max_steps)
     )

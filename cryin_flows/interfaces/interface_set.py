@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,6 @@ class InterfaceSet(MSONable):
     def content_hash(self) -> str:
         """sha256 of coordinates and lattice (rounded to 1e-6) and species: one identity for a
         set of structures wherever it is checked (GAN checkpoints, evaluation summaries)."""
-        import hashlib
-
         digest = hashlib.sha256()
         digest.update(np.round(np.asarray(self.frac_coords, dtype=np.float64), 6).tobytes())
         digest.update(np.round(np.asarray(self.lattice, dtype=np.float64), 6).tobytes())

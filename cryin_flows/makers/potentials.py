@@ -60,11 +60,10 @@ class LabelMaker(Maker):
         trajectories = label_interfaces(
             structures, template, calculator, self.settings, self.calculator
         )
-        bulks = {
-            spec.bulk: AseAtomsAdaptor.get_atoms(spec.load_structure())
-            for spec in (template.system.substrate, template.system.film)
-        }
-        if self.bulk_cells is not None:
+        if self.bulk_cells is None:
+            specs = (template.system.substrate, template.system.film)
+            bulks = {s.bulk: AseAtomsAdaptor.get_atoms(s.load_structure()) for s in specs}
+        else:
             bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
         trajectories += label_bulk_cells(
             calculator, bulks, self.n_per_bulk, calculator_name=self.calculator
