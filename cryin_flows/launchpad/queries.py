@@ -31,8 +31,15 @@ KINDS: dict[str, str] = {
 # the columns shown per kind (paths inside the output document)
 COLUMNS: dict[str, tuple[str, ...]] = {
     "interfaces": ("system", "n_structures", "seed", "start_index", "exchanges_performed"),
-    "labels": ("calculator", "n_relaxations", "n_converged", "n_bulk_labels", "n_steps"),
-    "frames": ("counts", "n_bulk_frames", "seed"),
+    "labels": (
+        "calculator",
+        "n_relaxations",
+        "n_converged",
+        "n_bulk_labels",
+        "n_contact_labels",
+        "n_steps",
+    ),
+    "frames": ("counts", "n_bulk_frames", "n_contact_frames", "seed"),
     "potentials": (
         "settings.learning_rate",
         "settings.batch_size",

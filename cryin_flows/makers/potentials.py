@@ -20,7 +20,13 @@ from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
 from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, get_calculator
 from cryin_flows.potentials.frames import write_frame_splits
-from cryin_flows.potentials.labelling import LabelSettings, label_bulk_cells, label_interfaces
+from cryin_flows.potentials.labelling import (
+    CONTACT_DISTANCES,
+    LabelSettings,
+    label_bulk_cells,
+    label_contacts,
+    label_interfaces,
+)
 from cryin_flows.potentials.m3gnet import (
     M3GNetSettings,
     load_potential,
@@ -42,7 +48,9 @@ class LabelMaker(Maker):
     """Relax structures with a reference calculator in the paper's two stages.
 
     Bulk cells (``n_per_bulk`` each) pin the per-element energies: by default the template's
-    substrate and film bulks (LiCoO2 and Li3ScCl6 for the paper's system).
+    substrate and film bulks (LiCoO2 and Li3ScCl6 for the paper's system). ``n_contacts``
+    close-contact single points per relaxation (``label_contacts``; the paper has none) teach a
+    small data set the repulsive wall.
     """
 
     name: str = "label"
@@ -51,13 +59,15 @@ class LabelMaker(Maker):
     calculator_kwargs: dict = field(default_factory=dict)
     bulk_cells: tuple[str, ...] | None = None
     n_per_bulk: int = 4
+    n_contacts: int = 0
+    contact_distances: tuple[float, float] = CONTACT_DISTANCES
 
     @job(data="trajectories")
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
         """Stage 1 moves each structure's interface region, stage 2 all atoms."""
         calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
         template.validate_set(structures, label="structures to label")
-        trajectories = label_interfaces(
+        relaxations = label_interfaces(
             structures, template, calculator, self.settings, self.calculator
         )
         if self.bulk_cells is None:
@@ -65,9 +75,17 @@ class LabelMaker(Maker):
             bulks = {s.bulk: AseAtomsAdaptor.get_atoms(s.load_structure()) for s in specs}
         else:
             bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
-        trajectories += label_bulk_cells(
-            calculator, bulks, self.n_per_bulk, calculator_name=self.calculator
-        )
+        trajectories = [
+            *relaxations,
+            *label_bulk_cells(calculator, bulks, self.n_per_bulk, calculator_name=self.calculator),
+            *label_contacts(
+                calculator,
+                relaxations,
+                self.n_contacts,
+                self.contact_distances,
+                calculator_name=self.calculator,
+            ),
+        ]
         return LabelDoc.from_trajectories(
             trajectories, len(structures), self.calculator, self.settings, template.template_hash
         )
@@ -86,7 +104,7 @@ class FramesMaker(Maker):
 
     @job(data="frames_extxyz")
     def make(self, labels: LabelDoc) -> FrameSetDoc:
-        """Bulk-cell labels (``bulk-*``) all go to the training split."""
+        """Single-point labels (``bulk-*``, ``contact-*``) all go to the training split."""
         split, counts, paths = write_frame_splits(
             labels.trajectories,
             job_folder(self.out_dir, "frames"),
@@ -99,6 +117,7 @@ class FramesMaker(Maker):
             counts=counts,
             relaxations=split,
             n_bulk_frames=sum(label.startswith("bulk-") for label in split["train"]),
+            n_contact_frames=sum(label.startswith("contact-") for label in split["train"]),
             files={name: FileRef.of(path) for name, path in paths.items()},
             first_step=self.first_step,
             every=self.every,

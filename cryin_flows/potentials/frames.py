@@ -2,8 +2,9 @@
 
 From each stage-2 relaxation: ionic steps 5, 15, 25, ... (1-based) plus the final structure.
 Splits are made by relaxation, never by frame, so near-duplicate frames of one relaxation
-cannot sit on both sides. Bulk cells join the training split: with one stoichiometry in every
-interface frame, per-element reference energies cannot be told apart without them.
+cannot sit on both sides. Single-point labels join the training split: bulk cells (with one
+stoichiometry in every interface frame, per-element reference energies cannot be told apart
+without them) and close contacts (the repulsive wall no relaxation visits).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from cryin_flows.errors import ConfigurationError
 from cryin_flows.potentials.labelling import RelaxationTrajectory
 
 SPLITS = ("train", "val", "test")
+# labels of single-point frames that always go to the training split
+TRAIN_ONLY_PREFIXES = ("bulk-", "contact-")
 
 
 def harvest_indices(n_steps: int, first: int = 5, every: int = 10) -> list[int]:
@@ -96,15 +99,16 @@ def write_frame_splits(
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     seed: int = 0,
 ) -> tuple[dict[str, list[str]], dict[str, int], dict[str, Path]]:
-    """Harvest, split by relaxation (bulk-cell labels ``bulk-*`` always train), write extxyz.
+    """Harvest, split by relaxation (``bulk-*`` and ``contact-*`` labels always train), write
+    extxyz.
 
     Returns (relaxation labels per split, frames per split, file per split).
     """
     out_dir = Path(out_dir)
     by_label = {t.label: harvest(t, first, every) for t in trajectories}
-    bulk = [label for label in by_label if label.startswith("bulk-")]
-    split = split_labels([label for label in by_label if label not in bulk], fractions, seed)
-    split["train"] = [*split["train"], *bulk]
+    single = [label for label in by_label if label.startswith(TRAIN_ONLY_PREFIXES)]
+    split = split_labels([label for label in by_label if label not in single], fractions, seed)
+    split["train"] = [*split["train"], *single]
     counts, paths = {}, {}
     for name, members in split.items():
         frames = [f for label in members for f in by_label[label]]

@@ -19,9 +19,12 @@ from pydantic import Field
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.template import InterfaceTemplate
-from cryin_flows.utils import SerializableModel
+from cryin_flows.utils import SerializableModel, retain_freed_memory
 
 OPTIMIZERS = {"FIRE": FIRE, "BFGS": BFGS}
+# close-contact distances, Å: from well inside the 1.5 Å close-pair cut to the 2-3 Å where an
+# anion-anion contact of a potential trained on relaxations alone can sit in a false minimum
+CONTACT_DISTANCES = (1.2, 3.0)
 
 
 class LabelSettings(SerializableModel):
@@ -157,6 +160,23 @@ def relax_two_stage(
     )
 
 
+def _single_point(atoms: Atoms, calculator: Calculator, label: str, name: str):
+    """A one-step stage-2 "trajectory" of ``atoms`` labelled by ``calculator``."""
+    atoms.calc = calculator
+    return RelaxationTrajectory(
+        species=atoms.get_chemical_symbols(),
+        lattice=np.asarray(atoms.cell),
+        positions=[atoms.get_positions()],
+        energies=[atoms.get_potential_energy()],
+        forces=[atoms.get_forces()],
+        stresses=[atoms.get_stress(voigt=True)],
+        stage=[2],
+        converged=True,
+        label=label,
+        calculator=name,
+    )
+
+
 def label_bulk_cells(
     calculator: Calculator,
     bulks: dict[str, Atoms],
@@ -180,21 +200,52 @@ def label_bulk_cells(
                 scale = 1.0 + rng.uniform(-strain, strain, 3)
                 atoms.set_cell(np.asarray(atoms.cell) * scale[:, None], scale_atoms=True)
                 atoms.positions += rng.normal(0.0, rattle, atoms.positions.shape)
-            atoms.calc = calculator
-            out.append(
-                RelaxationTrajectory(
-                    species=atoms.get_chemical_symbols(),
-                    lattice=np.asarray(atoms.cell),
-                    positions=[atoms.get_positions()],
-                    energies=[atoms.get_potential_energy()],
-                    forces=[atoms.get_forces()],
-                    stresses=[atoms.get_stress(voigt=True)],
-                    stage=[2],
-                    converged=True,
-                    label=f"bulk-{name}-{k}",
-                    calculator=calculator_name,
-                )
-            )
+            out.append(_single_point(atoms, calculator, f"bulk-{name}-{k}", calculator_name))
+    return out
+
+
+def label_contacts(
+    calculator: Calculator,
+    trajectories: list[RelaxationTrajectory],
+    n_per_relaxation: int,
+    distances: tuple[float, float] = CONTACT_DISTANCES,
+    neighbour_cutoff: float = 4.0,
+    seed: int = 0,
+    calculator_name: str = "",
+) -> list[RelaxationTrajectory]:
+    """Single-point labels of close contacts, labelled ``contact-<relaxation>-<k>``.
+
+    Each is the last structure of a relaxation with one atom moved along the line to one of
+    its neighbours, to a distance drawn uniformly from ``distances`` (Å). The species pair is
+    drawn uniformly among those present within ``neighbour_cutoff``, so anion-anion contacts
+    are as common as Li-anion ones. Relaxation trajectories never visit this repulsive wall;
+    a potential trained without it can let a relaxation fall through it (pairs at ~1 Å).
+    """
+    lo, hi = distances
+    if not 0 < lo <= hi:
+        raise ConfigurationError(f"contact distances must satisfy 0 < low <= high, got {distances}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for trajectory in trajectories:
+        base = trajectory.atoms(len(trajectory) - 1)
+        base.calc = None
+        species = np.asarray(base.get_chemical_symbols())
+        dist = base.get_all_distances(mic=True)
+        i_idx, j_idx = np.nonzero((dist < neighbour_cutoff) & (dist > 0))
+        kinds = np.array(
+            ["-".join(sorted(p)) for p in zip(species[i_idx], species[j_idx], strict=True)]
+        )
+        names = np.unique(kinds)
+        for k in range(n_per_relaxation):
+            pairs = np.flatnonzero(kinds == names[rng.integers(len(names))])
+            pick = pairs[rng.integers(len(pairs))]
+            i, j = int(i_idx[pick]), int(j_idx[pick])
+            atoms = base.copy()
+            direction = atoms.get_distance(j, i, mic=True, vector=True)
+            direction /= np.linalg.norm(direction)
+            atoms.positions[i] = atoms.positions[j] + direction * rng.uniform(lo, hi)
+            label = f"contact-{trajectory.label}-{k}"
+            out.append(_single_point(atoms, calculator, label, calculator_name))
     return out
 
 
@@ -209,6 +260,7 @@ def label_interfaces(
     """Two-stage relaxations of every frame of an InterfaceSet; stage 1 moves each frame's
     interface region (``InterfaceTemplate.locate_region``). Labels are ``<seed>-<index>`` from
     each frame's provenance."""
+    retain_freed_memory()
     trajectories = []
     for i in range(len(structures)):
         atoms = structures.atoms(i)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.potentials.frames import SPLITS
 from cryin_flows.units import EV_PER_A3_IN_GPA
-from cryin_flows.utils import SerializableModel
+from cryin_flows.utils import SerializableModel, retain_freed_memory
 
 POTENTIAL_FILES = ("model.pt", "model.json", "state.pt")
 
@@ -25,6 +25,13 @@ class M3GNetSettings(SerializableModel):
     batch_size: int = Field(4, ge=1, description="Structures per batch (paper: 4)")
     max_epochs: int = Field(1000, ge=1, description="Epoch limit")
     patience: int = Field(50, ge=1, description="Early stopping on the validation loss")
+    decay_epochs: int | None = Field(
+        None,
+        ge=1,
+        description="Epochs over which the learning rate falls on a cosine to 1 % of its start "
+        "(matgl's scheduler, stepped once per epoch); None: max_epochs, so the rate reaches its "
+        "floor when training ends",
+    )
     energy_weight: float = Field(1.0, description="Loss weight of energies")
     force_weight: float = Field(1.0, description="Loss weight of forces")
     stress_weight: float = Field(0.1, description="Loss weight of stresses")
@@ -58,6 +65,9 @@ class TrainingSummary(BaseModel):
     elements: list[str] = Field(description="Element types of the model")
     element_refs: list[float] = Field(description="Fitted per-element energies, eV")
     epochs: int = Field(description="Epochs trained (early stopping may end sooner)")
+    best_epoch: int | None = Field(
+        None, description="Epoch (1-based) of the lowest validation loss: the weights kept"
+    )
     metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
     val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
     settings: M3GNetSettings = Field(description="Hyperparameters")
@@ -140,6 +150,7 @@ def train_m3gnet(
     import lightning.pytorch as pl
 
     settings = settings or M3GNetSettings()
+    retain_freed_memory()
     paths = split_paths(frames_dir)
     frames = {name: _check_frames(path) for name, path in paths.items()}
     elements = tuple(sorted({s for f in frames["train"] for s in f.get_chemical_symbols()}))
@@ -151,7 +162,8 @@ def train_m3gnet(
 
 
 def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> dict:
-    from lightning.pytorch.callbacks import EarlyStopping
+    import torch
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from matgl.models import M3GNet
     from matgl.utils.training import MGLDatasetLoader, MGLPotentialTrainer, fit_element_refs
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -181,6 +193,14 @@ def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> 
         threebody_cutoff=settings.threebody_cutoff,
         is_intensive=False,
     )
+    best = ModelCheckpoint(
+        dirpath=out_dir / ".checkpoints",
+        filename="best",
+        monitor="val_Total_Loss",
+        mode="min",
+        save_top_k=1,
+        enable_version_counter=False,
+    )
     trainer = MGLPotentialTrainer(
         model,
         energy_weight=settings.energy_weight,
@@ -190,24 +210,31 @@ def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> 
         lr=settings.learning_rate,
         batch_size=settings.batch_size,
         max_epochs=settings.max_epochs,
+        decay_steps=settings.decay_epochs or settings.max_epochs,
         accelerator=settings.accelerator,
         seed=settings.seed,
         trainer_kwargs={
             "enable_progress_bar": False,
             "logger": False,
-            "enable_checkpointing": False,
             "enable_model_summary": False,
-            "callbacks": [EarlyStopping("val_Total_Loss", patience=settings.patience)],
+            "callbacks": [best, EarlyStopping("val_Total_Loss", patience=settings.patience)],
             "deterministic": False,
         },
         loader_kwargs={"num_workers": 0},
     )
     potential_dir = out_dir / "potential"
-    trainer.fit(
+    potential = trainer.fit(
         {"train": datasets["train"], "valid": datasets["val"], "test": datasets["test"]},
         atomrefs=refs,
-        save_path=potential_dir,
     )
+    # Keep the weights of the best validation epoch, not the last one.
+    best_epoch = None
+    if best.best_model_path:
+        state = torch.load(best.best_model_path, map_location="cpu", weights_only=False)
+        trainer.lit_module.load_state_dict(state["state_dict"])
+        best_epoch = int(state["epoch"]) + 1
+        Path(best.best_model_path).unlink()
+    potential.save(potential_dir)
     epochs = int(trainer.trainer.current_epoch) if trainer.trainer is not None else 0
     metrics, parity = evaluate_potential(potential_dir, frames)
     plot = parity_plot(parity, out_dir / "parity.png")
@@ -217,6 +244,7 @@ def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> 
         elements=list(elements),
         element_refs=[float(x) for x in np.asarray(refs).ravel()],
         epochs=epochs,
+        best_epoch=best_epoch,
         metrics=metrics,
         val_loss=_loss(parity["val"], settings) if "val" in parity else None,
         settings=settings,

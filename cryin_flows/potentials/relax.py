@@ -1,17 +1,21 @@
 """Batched fixed-cell relaxation of many structures with one matgl potential (SPEC.md §4).
 
-Unconverged structures are evaluated in batched model calls (one PyG batch per
-``batch_size`` structures: 16 on a GPU; 1 on a CPU, where batching measured slower); each
-structure runs its own FIRE, written to match
-``ase.optimize.FIRE`` step for step, and stops when its largest force is below ``fmax``
-while the others go on. Finished structures are appended to a JSON-lines file at once, so a
-killed job resumes without redoing them and without duplicates.
+Everything a step needs stays on the model's device: positions and every structure's FIRE
+state (velocity, dt, mixing, step counter, as ``ase.optimize.FIRE`` keeps them) are tensors,
+and the graph is built there each step from a ``vesin`` neighbour list. Structures are relaxed
+in slots: when one converges (or runs out of steps), a waiting structure takes its slot, so
+model calls stay full (in-flight batching). The host sees one small tensor per step, the
+per-slot largest force, for the convergence bookkeeping. Finished structures are appended to
+a JSON-lines file at once, so a killed job resumes without redoing them and without
+duplicates.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +25,10 @@ from pydantic import Field
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
-from cryin_flows.utils import SerializableModel
+from cryin_flows.utils import SerializableModel, retain_freed_memory
+
+# atoms per model call when RelaxSettings.max_atoms is None
+DEFAULT_MAX_ATOMS = {"cuda": 16 * 264, "cpu": 264}
 
 
 class RelaxSettings(SerializableModel):
@@ -29,11 +36,12 @@ class RelaxSettings(SerializableModel):
 
     fmax: float = Field(0.05, gt=0, description="Force threshold, eV/Å (SPEC §4)")
     max_steps: int = Field(1000, ge=0, description="Most FIRE steps per structure")
-    batch_size: int | None = Field(
+    max_atoms: int | None = Field(
         None,
         ge=1,
-        description="Structures per model call; None = 1 on CPU (measured fastest: batching "
-        "264-atom M3GNet graphs is slower there), 16 on CUDA",
+        description="Atoms per model call: as many whole structures as fit (at least one) "
+        "share a call; None = 4,224 on CUDA (16 paper-size interfaces), 264 on CPU (one: "
+        "batching measured no faster there, benchmarks/bench_relax.py)",
     )
     dt: float = Field(0.1, description="FIRE initial time step")
     maxstep: float = Field(0.2, description="Largest step (norm over the structure), Å")
@@ -45,76 +53,179 @@ class RelaxSettings(SerializableModel):
     fa: float = Field(0.99, description="FIRE mixing decay")
     device: str = Field("cpu", description="Torch device of the model")
 
+    def slots(self, n_atoms: int, device: torch.device) -> int:
+        """Structures per model call for structures of ``n_atoms`` atoms."""
+        limit = self.max_atoms or DEFAULT_MAX_ATOMS.get(device.type, DEFAULT_MAX_ATOMS["cpu"])
+        return max(1, limit // n_atoms)
 
-class _Fire:
-    """The state of one structure's FIRE, as ase.optimize.FIRE keeps it."""
 
-    def __init__(self, settings: RelaxSettings):
+class FireState:
+    """FIRE of many structures at once, step for step as ``ase.optimize.FIRE`` does it.
+
+    One row per slot: velocity (slot, atom, 3), dt, mixing ``a`` and the steps since the last
+    uphill move; ``fresh`` marks slots whose next step is their first (ASE's ``v is None``).
+    """
+
+    def __init__(self, n_slots: int, n_atoms: int, settings: RelaxSettings, device):
         self.s = settings
-        self.vel: np.ndarray | None = None
-        self.dt = settings.dt
-        self.a = settings.astart
-        self.n_steps = 0
+        kw = {"dtype": torch.float64, "device": device}
+        self.vel = torch.zeros(n_slots, n_atoms, 3, **kw)
+        self.dt = torch.full((n_slots,), settings.dt, **kw)
+        self.a = torch.full((n_slots,), settings.astart, **kw)
+        self.n_steps = torch.zeros(n_slots, dtype=torch.long, device=device)
+        self.fresh = torch.ones(n_slots, dtype=torch.bool, device=device)
 
-    def step(self, positions: np.ndarray, forces: np.ndarray) -> np.ndarray:
+    def reset(self, slot: int) -> None:
+        """A new structure starts in ``slot``."""
+        self.vel[slot] = 0.0
+        self.dt[slot] = self.s.dt
+        self.a[slot] = self.s.astart
+        self.n_steps[slot] = 0
+        self.fresh[slot] = True
+
+    def step(self, slots: torch.Tensor, positions: torch.Tensor, forces: torch.Tensor):
+        """New positions (k, atoms, 3) of ``slots`` from their positions and forces."""
         s = self.s
-        if self.vel is None:
-            self.vel = np.zeros_like(forces)
-        else:
-            vf = np.vdot(forces, self.vel)
-            if vf > 0.0:
-                self.vel = (1.0 - self.a) * self.vel + self.a * forces / np.sqrt(
-                    np.vdot(forces, forces)
-                ) * np.sqrt(np.vdot(self.vel, self.vel))
-                if self.n_steps > s.n_min:
-                    self.dt = min(self.dt * s.finc, s.dtmax)
-                    self.a *= s.fa
-                self.n_steps += 1
-            else:
-                self.vel[:] *= 0.0
-                self.a = s.astart
-                self.dt *= s.fdec
-                self.n_steps = 0
-        self.vel = self.vel + self.dt * forces
-        dr = self.dt * self.vel
-        norm = np.sqrt(np.vdot(dr, dr))
-        if norm > s.maxstep:
-            dr = s.maxstep * dr / norm
+        v, dt, a, n = self.vel[slots], self.dt[slots], self.a[slots], self.n_steps[slots]
+        fresh = self.fresh[slots]
+        vf = (forces * v).sum(dim=(1, 2))
+        f_norm = forces.square().sum(dim=(1, 2)).sqrt()
+        v_norm = v.square().sum(dim=(1, 2)).sqrt()
+        up = (vf > 0) & ~fresh
+        down = (vf <= 0) & ~fresh
+        scale = (a * v_norm / f_norm.clamp_min(1e-300))[:, None, None]
+        mixed = (1.0 - a)[:, None, None] * v + scale * forces
+        v = torch.where(up[:, None, None], mixed, v)
+        grow = up & (n > s.n_min)
+        dt = torch.where(grow, (dt * s.finc).clamp_max(s.dtmax), dt)
+        a = torch.where(grow, a * s.fa, a)
+        n = torch.where(up, n + 1, n)
+        v = torch.where(down[:, None, None], torch.zeros_like(v), v)
+        a = torch.where(down, torch.full_like(a, s.astart), a)
+        dt = torch.where(down, dt * s.fdec, dt)
+        n = torch.where(down, torch.zeros_like(n), n)
+        v = v + dt[:, None, None] * forces
+        dr = dt[:, None, None] * v
+        norm = dr.square().sum(dim=(1, 2)).sqrt()
+        dr = (
+            dr
+            * torch.where(norm > s.maxstep, s.maxstep / norm, torch.ones_like(norm))[:, None, None]
+        )
+        self.vel[slots], self.dt[slots], self.a[slots], self.n_steps[slots] = v, dt, a, n
+        self.fresh[slots] = False
         return positions + dr
 
 
 class BatchedPotential:
-    """Energies and forces of many structures from one matgl potential, in batched calls."""
+    """Energies and forces of same-cell, same-species structures from one matgl potential.
+
+    The graph of a call is built on the device. Each slot keeps a Verlet list: the pairs
+    within cutoff + ``SKIN`` from a ``vesin`` neighbour list, rebuilt only when an atom of the
+    slot has moved more than ``SKIN / 2`` since (a new structure in the slot, or several FIRE
+    steps of at most 0.2 Å). Each call measures the listed pairs of all slots in one tensor
+    operation and keeps those within the cutoff. ``model_seconds`` adds up the time spent in
+    the model's forward and force (backward) pass, so that a caller can tell host overhead
+    from model time.
+    """
+
+    SKIN = 1.0  # Å
 
     def __init__(self, potential, device: str = "cpu"):
-        from matgl.ext.ase import Atoms2Graph
-
         self.potential = potential.to(device)
         self.device = torch.device(device)
         model = potential.model
-        self.converter = Atoms2Graph(model.element_types, model.cutoff)
         self.element_types = set(model.element_types)
+        self._index = {e: i for i, e in enumerate(model.element_types)}
+        self.cutoff = float(model.cutoff)
+        self.model_seconds = 0.0
+        self.rebuilds = 0
+        self._pairs: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self._reference: dict[int, torch.Tensor] = {}
+        self._types: tuple[tuple[str, ...], torch.Tensor] | None = None
+        self._joined: tuple[tuple[int, ...], tuple, torch.Tensor] | None = None
 
-    def __call__(self, atoms_list: list) -> tuple[np.ndarray, list[np.ndarray]]:
-        """(energies (B,), forces per structure) for ASE Atoms."""
+    def _verlet_pairs(self, positions, lattice, slots):
+        """Listed pairs of the slots, concatenated with atom offsets: (src, dst, image shift,
+        Cartesian shift). Stale lists are rebuilt; the concatenation is reused while the
+        slots and their lists stay the same."""
+        from vesin_torch import NeighborList
+
+        if self._joined is not None and self._joined[0] == tuple(slots):
+            reference = self._joined[2]  # the same slots as the last call: one comparison
+            moved = (positions - reference).norm(dim=-1).amax(dim=-1) > self.SKIN / 2
+            stale = [slot for slot, m in zip(slots, moved.tolist(), strict=True) if m]
+        else:
+            stale = [slot for slot in slots if slot not in self._reference]
+            known = [(row, slot) for row, slot in enumerate(slots) if slot in self._reference]
+            if known:
+                rows = torch.tensor([row for row, _ in known], device=self.device)
+                reference = torch.stack([self._reference[slot] for _, slot in known])
+                moved = (positions[rows] - reference).norm(dim=-1).amax(dim=-1) > self.SKIN / 2
+                stale += [slot for (_, slot), m in zip(known, moved.tolist(), strict=True) if m]
+        if stale:
+            finder = NeighborList(cutoff=self.cutoff + self.SKIN, full_list=True)
+            for row, slot in enumerate(slots):
+                if slot in stale:
+                    i, j, shift = finder.compute(positions[row], lattice, True, "ijS")
+                    self._pairs[slot] = (i.long(), j.long(), shift.to(lattice.dtype))
+                    self._reference[slot] = positions[row].clone()
+                    self.rebuilds += 1
+        if stale or self._joined is None or self._joined[0] != tuple(slots):
+            n_atoms = positions.shape[1]
+            pairs = [self._pairs[slot] for slot in slots]
+            src = torch.cat([p[0] + row * n_atoms for row, p in enumerate(pairs)])
+            dst = torch.cat([p[1] + row * n_atoms for row, p in enumerate(pairs)])
+            shifts = torch.cat([p[2] for p in pairs])
+            cartesian = (shifts @ lattice).float()  # the filter runs in float32: half the traffic
+            reference = torch.stack([self._reference[slot] for slot in slots])
+            self._joined = (tuple(slots), (src, dst, shifts, cartesian), reference)
+        return self._joined[1]
+
+    def __call__(
+        self,
+        positions: torch.Tensor,
+        lattice: torch.Tensor,
+        species: list[str],
+        slots: list[int] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(energies (k,), forces (k, atoms, 3)), float64 on the device, for Cartesian
+        ``positions`` (k, atoms, 3) in one ``lattice`` (3, 3). ``slots`` names the Verlet
+        list of each row (default: rows 0..k-1)."""
         from torch_geometric.data import Batch
 
-        graphs, lattices, states = [], [], []
-        for atoms in atoms_list:
-            graph, lattice, state = self.converter.get_graph(atoms)
-            graphs.append(graph)
-            lattices.append(torch.as_tensor(lattice).reshape(3, 3))
-            states.append(torch.as_tensor(np.asarray(state, dtype=float)).reshape(1, -1))
-        batch = Batch.from_data_list(graphs).to(self.device)
-        lat = torch.stack(lattices).to(self.device)
-        state = torch.cat(states).to(self.device)
-        energies, forces, *_ = self.potential(batch, lat, state)
-        forces = forces.detach().cpu().numpy()
-        sizes = np.cumsum([0] + [len(a) for a in atoms_list])
-        return (
-            energies.detach().cpu().numpy().reshape(-1),
-            [forces[sizes[i] : sizes[i + 1]] for i in range(len(atoms_list))],
+        k, n_atoms = positions.shape[:2]
+        slots = list(range(k)) if slots is None else slots
+        lattice = lattice.to(self.device, torch.float64)
+        src, dst, shifts, cartesian = self._verlet_pairs(positions, lattice, slots)
+        flat = positions.reshape(-1, 3).float()
+        length = (flat.index_select(0, dst) - flat.index_select(0, src) + cartesian).norm(dim=-1)
+        keep = torch.nonzero(length < self.cutoff).squeeze(1)
+        src, dst, shifts = src[keep], dst[keep], shifts[keep]
+        if self._types is None or self._types[0] != tuple(species):
+            index = [self._index[e] for e in species]
+            self._types = (tuple(species), torch.tensor(index, device=self.device))
+        types = self._types[1]
+        frac = positions.reshape(-1, 3) @ torch.linalg.inv(lattice)
+        dtype = self.potential.data_mean.dtype
+        graph = Batch(
+            edge_index=torch.stack([src, dst]),
+            node_type=types.repeat(k),
+            frac_coords=frac.to(dtype),
+            pbc_offset=shifts.to(dtype),
+            batch=torch.arange(k, device=self.device).repeat_interleave(n_atoms),
+            ptr=torch.arange(k + 1, device=self.device) * n_atoms,
+            num_nodes=k * n_atoms,
         )
+        graph._num_graphs = k
+        state = torch.zeros(k, 2, dtype=dtype, device=self.device)
+        start = time.perf_counter()
+        out = self.potential(graph, lattice.to(dtype).expand(k, 3, 3), state)
+        energies, forces = out[0].detach().reshape(-1), out[1].detach().reshape(k, n_atoms, 3)
+        del out, graph  # the autograd graph is freed here, inside the timed model call
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        self.model_seconds += time.perf_counter() - start
+        return energies.double(), forces.double()
 
 
 def _load_done(path: Path) -> dict[int, dict]:
@@ -152,6 +263,7 @@ def relax_batch(
     structures are written as they finish and skipped when the call is repeated.
     """
     settings = settings or RelaxSettings()
+    retain_freed_memory()
     model = (
         potential
         if isinstance(potential, BatchedPotential)
@@ -163,49 +275,71 @@ def relax_batch(
             f"the potential has no parameters for {sorted(missing)} (it knows "
             f"{sorted(model.element_types)})"
         )
-    batch_size = settings.batch_size or (16 if model.device.type == "cuda" else 1)
     path = Path(results_path) if results_path else None
     done = _load_done(path) if path else {}
     if progress and done:
         progress(len(done))
-    todo = [i for i in range(len(structures)) if i not in done]
-    atoms = {i: structures.atoms(i) for i in todo}
-    fire = {i: _Fire(settings) for i in todo}
-    steps = dict.fromkeys(todo, 0)
-    initial: dict[int, float] = {}
-    active = list(todo)
+    waiting = deque(i for i in range(len(structures)) if i not in done)
+    device = model.device
+    n_atoms = len(structures.species)
+    n_slots = min(settings.slots(n_atoms, device), max(len(waiting), 1))
+    lattice = torch.as_tensor(np.asarray(structures.lattice), dtype=torch.float64, device=device)
+    positions = torch.zeros(n_slots, n_atoms, 3, dtype=torch.float64, device=device)
+    fire = FireState(n_slots, n_atoms, settings, device)
+    owner = [-1] * n_slots  # structure index in each slot, -1 when empty
+    steps = [0] * n_slots
+    initial = [0.0] * n_slots
+
+    def fill(slot: int) -> None:
+        owner[slot] = waiting.popleft() if waiting else -1
+        if owner[slot] >= 0:
+            frac = torch.as_tensor(np.asarray(structures.frac_coords[owner[slot]]), device=device)
+            positions[slot] = frac.to(torch.float64) @ lattice
+            fire.reset(slot)
+            steps[slot] = 0
+
+    for slot in range(n_slots):
+        fill(slot)
     handle = open(path, "a") if path else None  # noqa: SIM115 - kept open across the loop
+    inverse = torch.linalg.inv(lattice)
     try:
-        while active:
-            still = []
-            for start in range(0, len(active), batch_size):
-                chunk = active[start : start + batch_size]
-                energies, forces = model([atoms[i] for i in chunk])
-                for i, energy, f in zip(chunk, energies, forces, strict=True):
-                    initial.setdefault(i, float(energy))
-                    fmax = float(np.sqrt((f**2).sum(axis=1)).max())
-                    if fmax < settings.fmax or steps[i] >= settings.max_steps:
-                        record = {
-                            "index": i,
-                            "steps": steps[i],
-                            "initial_energy": initial[i],
-                            "final_energy": float(energy),
-                            "max_force": fmax,
-                            "converged": fmax < settings.fmax,
-                            "frac_coords": atoms[i].get_scaled_positions(wrap=False).tolist(),
-                        }
-                        done[i] = record
-                        if handle:
-                            handle.write(json.dumps(record) + "\n")
-                            handle.flush()
-                            os.fsync(handle.fileno())
-                        if progress:
-                            progress(1)
-                        continue
-                    atoms[i].positions = fire[i].step(atoms[i].get_positions(), f)
-                    steps[i] += 1
-                    still.append(i)
-            active = still
+        while any(o >= 0 for o in owner):
+            active = [slot for slot in range(n_slots) if owner[slot] >= 0]
+            index = torch.tensor(active, device=device)
+            energies, forces = model(positions[index], lattice, structures.species, active)
+            fmax = forces.norm(dim=-1).amax(dim=-1)
+            host = torch.stack([energies, fmax]).cpu().numpy()  # the one sync per step
+            moving = []
+            for row, slot in enumerate(active):
+                energy, largest = float(host[0, row]), float(host[1, row])
+                if steps[slot] == 0:
+                    initial[slot] = energy
+                if largest < settings.fmax or steps[slot] >= settings.max_steps:
+                    frac = (positions[slot] @ inverse).cpu().numpy()
+                    record = {
+                        "index": owner[slot],
+                        "steps": steps[slot],
+                        "initial_energy": initial[slot],
+                        "final_energy": energy,
+                        "max_force": largest,
+                        "converged": largest < settings.fmax,
+                        "frac_coords": frac.tolist(),
+                    }
+                    done[owner[slot]] = record
+                    if handle:
+                        handle.write(json.dumps(record) + "\n")
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    if progress:
+                        progress(1)
+                    fill(slot)
+                else:
+                    moving.append(row)
+                    steps[slot] += 1
+            if moving:
+                rows = torch.tensor(moving, device=device)
+                chosen = index[rows]
+                positions[chosen] = fire.step(chosen, positions[chosen], forces[rows])
     finally:
         if handle:
             handle.close()

@@ -33,6 +33,9 @@ class LabelDoc(OutputDoc):
     n_relaxations: int = Field(description="Relaxations run")
     n_converged: int = Field(description="Stage 2 reached the force threshold")
     n_bulk_labels: int = Field(0, description="Labelled bulk cells among the trajectories")
+    n_contact_labels: int = Field(
+        0, description="Labelled close contacts (single points) among the trajectories"
+    )
     n_steps: int = Field(description="Ionic steps recorded in all")
     template_hash: str = Field("", description="Template of the structures")
     trajectories: list[RelaxationTrajectory] = Field(description="In the data store")
@@ -46,13 +49,16 @@ class LabelDoc(OutputDoc):
         settings: LabelSettings,
         template_hash: str = "",
     ) -> LabelDoc:
-        """The first ``n_relaxations`` trajectories are interfaces, the rest bulk cells."""
+        """The first ``n_relaxations`` trajectories are interfaces; the rest are single
+        points, bulk cells (``bulk-*``) and close contacts (``contact-*``)."""
+        singles = [t.label for t in trajectories[n_relaxations:]]
         return cls(
             calculator=calculator,
             settings=settings,
             n_relaxations=n_relaxations,
             n_converged=sum(t.converged for t in trajectories[:n_relaxations]),
-            n_bulk_labels=len(trajectories) - n_relaxations,
+            n_bulk_labels=sum(label.startswith("bulk-") for label in singles),
+            n_contact_labels=sum(label.startswith("contact-") for label in singles),
             n_steps=sum(len(t) for t in trajectories),
             template_hash=template_hash,
             trajectories=trajectories,
@@ -66,6 +72,7 @@ class FrameSetDoc(OutputDoc):
     counts: dict[str, int] = Field(description="Frames per split")
     relaxations: dict[str, list[str]] = Field(description="Relaxation labels per split")
     n_bulk_frames: int = Field(description="Bulk-cell labels put in the training split")
+    n_contact_frames: int = Field(0, description="Close-contact labels put in the training split")
     files: dict[str, FileRef] = Field(description="train/val/test extxyz written by the job")
     first_step: int = Field(description="First harvested ionic step (1-based)")
     every: int = Field(description="Harvest interval in ionic steps")
@@ -88,6 +95,9 @@ class PotentialDoc(OutputDoc):
     elements: list[str] = Field(description="Element types of the model")
     element_refs: list[float] = Field(description="Fitted per-element energies, eV")
     epochs: int = Field(description="Epochs trained (early stopping may end sooner)")
+    best_epoch: int | None = Field(
+        None, description="Epoch (1-based) of the lowest validation loss: the weights kept"
+    )
     val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
     metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
 
@@ -103,6 +113,7 @@ class PotentialDoc(OutputDoc):
             elements=summary.elements,
             element_refs=summary.element_refs,
             epochs=summary.epochs,
+            best_epoch=summary.best_epoch,
             val_loss=summary.val_loss,
             metrics=summary.metrics,
         )

@@ -124,7 +124,7 @@ def relaxation_workflow(path: Path, potential: str, results_dir: Path, n: int = 
         frames.append(atoms.get_scaled_positions())
     structures = InterfaceSet(np.array(atoms.cell), atoms.get_chemical_symbols(), np.array(frames))
     maker = RelaxMaker(
-        settings=RelaxSettings(fmax=1e-7, max_steps=100, batch_size=1),
+        settings=RelaxSettings(fmax=1e-7, max_steps=100, max_atoms=n * 8),  # all in one call
         results_dir=str(results_dir),
     )
     relax = maker.make(structures, potential)

@@ -14,7 +14,12 @@ from cryin_flows.potentials.frames import (
     split_labels,
     write_frames,
 )
-from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory, relax_two_stage
+from cryin_flows.potentials.labelling import (
+    LabelSettings,
+    RelaxationTrajectory,
+    label_contacts,
+    relax_two_stage,
+)
 from cryin_flows.units import ase_stress_to_gpa, vasp_stress_to_gpa
 
 LJ = "ase.calculators.lj:LennardJones"
@@ -61,6 +66,30 @@ def test_two_stage_relaxation_records_every_step():
     assert traj.forces.shape == traj.positions.shape and traj.stresses.shape == (len(traj), 6)
     back = MontyDecoder().process_decoded(jsanitize(traj, strict=True))
     assert isinstance(back, RelaxationTrajectory) and np.allclose(back.forces, traj.forces)
+
+
+def test_contacts_move_one_atom_to_the_asked_distance():
+    calc = get_calculator(LJ, sigma=2.2, epsilon=0.05, rc=6.0)
+    traj = relax_two_stage(rattled_licl(), calc, [0, 1], LabelSettings(stage1_steps=2), "r-0")
+    contacts = label_contacts(calc, [traj], 40, (1.2, 1.6), seed=3, calculator_name="lj")
+    assert [c.label for c in contacts[:2]] == ["contact-r-0-0", "contact-r-0-1"]
+    last = traj.positions[-1]
+    kinds = set()
+    for c in contacts:
+        assert len(c) == 1 and c.stage.tolist() == [2] and c.calculator == "lj"
+        moved = np.flatnonzero(np.abs(c.positions[0] - last).max(axis=1) > 1e-9)
+        assert len(moved) == 1  # one atom moved
+        atoms = c.atoms(0)
+        d = atoms.get_distances(int(moved[0]), range(len(atoms)), mic=True)
+        d[moved[0]] = np.inf
+        assert 1.2 - 1e-9 <= d.min() <= 1.6 + 1e-9  # towards a neighbour, to the asked range
+        partner = int(np.argmin(d))
+        kinds.add("-".join(sorted((atoms[moved[0]].symbol, atoms[partner].symbol))))
+        # the label is the calculator's energy of that geometry (repulsive: above the start)
+        assert c.energies[0] > traj.energies[-1]
+    assert kinds == {"Cl-Cl", "Cl-Li", "Li-Li"}  # every species pair is drawn
+    with pytest.raises(ConfigurationError, match="contact distances"):
+        label_contacts(calc, [traj], 1, (2.0, 1.0))
 
 
 def test_chgnet_reference_runs_offline():

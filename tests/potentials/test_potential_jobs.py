@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 from ase.build import bulk
@@ -27,6 +29,7 @@ def test_label_and_frames_jobs(template, tmp_path):
         calculator_kwargs={"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
         settings=LabelSettings(stage1_steps=3, stage2_max_steps=12),
         n_per_bulk=2,
+        n_contacts=3,
     ).make(structures, template)
     frames = FramesMaker(fractions=(0.5, 0.25, 0.25), out_dir=str(tmp_path / "frames")).make(
         label.output
@@ -43,11 +46,13 @@ def test_label_and_frames_jobs(template, tmp_path):
     doc = load_output(frames.uuid, store)
     assert isinstance(doc, FrameSetDoc)
     assert labels.n_bulk_labels == 4  # 2 x (LiCoO2, Li3ScCl6)
-    interface = {k: [x for x in v if not x.startswith("bulk-")] for k, v in doc.relaxations.items()}
+    assert labels.n_contact_labels == 12 == doc.n_contact_frames  # 3 per relaxation, all train
+    single = ("bulk-", "contact-")
+    interface = {k: [x for x in v if not x.startswith(single)] for k, v in doc.relaxations.items()}
     assert sorted(len(v) for v in interface.values()) == [1, 1, 2]
     assert sum(x.startswith("bulk-") for x in doc.relaxations["train"]) == 4 == doc.n_bulk_frames
     expected = sum(len(harvest_indices(int((t.stage == 2).sum()))) for t in labels.trajectories)
-    assert sum(doc.counts.values()) == expected
+    assert sum(doc.counts.values()) == expected  # one frame per single-point label
     assert set(doc.frames_extxyz) == {"train", "val", "test"}
     assert doc.files["train"].sha256 and (tmp_path / "frames" / "val.extxyz").exists()
 
@@ -74,6 +79,10 @@ def test_tiny_m3gnet_beats_the_mean(tmp_path):
     per_atom = np.array([a.get_potential_energy() / len(a) for a in frames[:30]])
     baseline_e = np.mean([abs(a.get_potential_energy() / len(a) - per_atom.mean()) for a in test])
     baseline_f = np.mean([np.abs(a.get_forces()).mean() for a in test])
+    # the weights kept are the best validation epoch's: re-measured, they give the doc's loss
+    summary = json.loads((tmp_path / "pot" / "training_summary.json").read_text())
+    assert 1 <= doc.best_epoch == summary["best_epoch"] <= 25
+    assert not list((tmp_path / "pot" / ".checkpoints").glob("*.ckpt"))
     assert doc.metrics["test"].energy_mae_mev_atom < 1000 * baseline_e
     assert doc.metrics["test"].force_mae_mev_a < 1000 * baseline_f
     assert (tmp_path / "pot" / "parity.png").exists()

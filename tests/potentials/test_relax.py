@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from ase.build import bulk
 from ase.optimize import FIRE
 from jobflow import run_locally
@@ -16,33 +17,40 @@ from cryin_flows.settings import get_settings
 
 
 def rattled_set(n=5, rattle=0.12):
+    """LiCl cells rattled by ``rattle`` Å (one value, or one per cell)."""
+    amplitudes = np.broadcast_to(np.asarray(rattle, dtype=float), (n,))
     frames = []
     for i in range(n):
         atoms = bulk("LiCl", "rocksalt", a=5.2, cubic=True)
-        atoms.rattle(rattle, seed=100 + i)
+        atoms.rattle(amplitudes[i], seed=100 + i)
         frames.append(atoms.get_scaled_positions())
     return InterfaceSet(np.array(atoms.cell), atoms.get_chemical_symbols(), np.array(frames))
 
 
-def test_batched_equals_one_by_one_ase(tiny_potential):
-    structures = rattled_set()
-    relaxed, records = relax_batch(
-        structures, load_potential(tiny_potential), RelaxSettings(max_steps=300, batch_size=3)
-    )
+def test_in_flight_batching_matches_one_by_one_ase(tiny_potential):
+    """Six structures through two slots: each converges at its own step and a waiting one
+    takes its slot; every record must match ase.optimize.FIRE run on that structure alone."""
+    structures = rattled_set(6, rattle=[0.02, 0.15, 0.05, 0.2, 0.1, 0.0])
+    # the tiny potential is almost flat (~1 meV/Å on these cells): a threshold well below
+    settings = RelaxSettings(fmax=1e-4, max_steps=300, max_atoms=2 * 8 + 7)
+    assert settings.slots(8, torch.device("cpu")) == 2
+    relaxed, records = relax_batch(structures, load_potential(tiny_potential), settings)
     calculator = ase_calculator(tiny_potential)
     for i, record in enumerate(records):
         atoms = structures.atoms(i)
         atoms.calc = calculator
         optimizer = FIRE(atoms, logfile=None, maxstep=0.2)
-        converged = optimizer.run(fmax=0.05, steps=300)
+        converged = optimizer.run(fmax=1e-4, steps=300)
         assert record["converged"] == converged
+        # float32 forces summed in another order may cross the threshold one step apart
+        assert abs(record["steps"] - optimizer.nsteps) <= 1
         assert record["final_energy"] == pytest.approx(atoms.get_potential_energy(), abs=1e-4)
-        assert abs(record["steps"] - optimizer.nsteps) <= 2
+        start = structures.atoms(i)
+        start.calc = calculator
+        assert record["initial_energy"] == pytest.approx(start.get_potential_energy(), abs=1e-4)
         if record["converged"]:
-            assert record["max_force"] <= 0.05
-            relaxed_atoms = relaxed.atoms(i)
-            relaxed_atoms.calc = calculator
-            assert np.abs(relaxed_atoms.get_forces()).max() <= 0.05 + 1e-6
+            assert record["max_force"] <= 1e-4
+    assert len({r["steps"] for r in records}) >= 4  # slots were refilled at different steps
     assert relaxed.infos[0]["energy"] == records[0]["final_energy"]
 
 

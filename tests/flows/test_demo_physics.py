@@ -1,0 +1,53 @@
+"""The demo preset's labelling, potential and relaxation stages, at reduced size, do physics:
+relaxations with the potential they train converge and no pair falls through the repulsive
+wall (the failures issue 15 found: every relaxation failed, or structures collapsed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from jobflow import Flow, run_locally
+
+from cryin_flows.flows.presets import load_study
+from cryin_flows.interfaces.neighbours import count_close_pairs
+from cryin_flows.launchpad.stores import get_job_store, load_output
+from cryin_flows.settings import get_settings
+
+# the demo preset with fewer and shorter reference relaxations, fewer epochs, fewer structures
+REDUCED = {
+    "dataset": {"n_label": 5, "label": {"settings": {"stage2_max_steps": 25}}},
+    "potential": {"train": {"settings": {"max_epochs": 15, "patience": 15}}},
+    "training_set": {"n_random": 8, "chunk": 8, "energy": {"training_set_size": 4}},
+}
+
+
+@pytest.mark.slow
+def test_demo_preset_potential_relaxes_without_collapse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = load_study("demo", overrides=REDUCED)
+    assert study.dataset.label.n_contacts > 0  # the preset's guard against collapse
+    stages = study.stages()
+    flow = Flow([stages["dataset"], stages["potential"], stages["training set"]])
+    store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
+    run_locally(flow, store=store, log=False, ensure_success=True)
+
+    frames = load_output(stages["dataset"].output.uuid, store)
+    assert frames.n_contact_frames == 5 * study.dataset.label.n_contacts
+    potential = load_output(stages["potential"].output.uuid, store)
+    assert potential.best_epoch is not None and 1 <= potential.best_epoch <= 15
+    assert potential.metrics["test"].energy_mae_mev_atom < 60  # a usable, not a paper, potential
+
+    relax_jobs = [
+        job for job, _ in stages["training set"].iterflow() if job.name.startswith("relax")
+    ]
+    records, structures = [], []
+    for job in relax_jobs:
+        doc = load_output(job.uuid, store)
+        records += doc.records
+        structures.append(doc.structures)
+    assert len(records) == 8
+    converged = np.mean([r["converged"] for r in records])
+    assert converged >= 0.8, [r["max_force"] for r in records]
+    for relaxed in structures:
+        close = count_close_pairs(relaxed.frac_coords, relaxed.lattice, 1.5)
+        assert close.sum() == 0, close
