@@ -122,7 +122,7 @@ def query_command(
         str,
         typer.Argument(
             help="interfaces, labels, frames, potentials, "
-            "relaxations, energies, gan-runs, generated or evaluations"
+            "relaxations, energies, reference-checks, gan-runs, generated or evaluations"
         ),
     ],
     filters: Annotated[

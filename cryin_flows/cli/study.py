@@ -184,6 +184,20 @@ def summary_rows(result, store) -> list[tuple[str, str, str]]:
             "paper: 1,500 of 3,200; a cut that keeps everything selects nothing",
         )
     )
+    if "reference_check" in result.uuids:
+        check = load_output(result.uuids["reference_check"], store)
+        rho = "n/a" if check.rank_correlation is None else f"{check.rank_correlation:.2f}"
+        rows.append(
+            (
+                f"{len(check.indices)} relaxed random interfaces re-scored by {check.calculator}",
+                f"energy {check.energy_offset_mev_atom:+.0f} meV/atom vs the potential's (MAE "
+                f"{check.energy_mae_mev_atom:.0f}), largest force "
+                f"{check.reference_max_force_mean:.2f} eV/Å on average, rank correlation {rho}",
+                "sound minima: a few meV/atom, forces near the relaxation threshold, correlation "
+                "near 1; anything else means the potential relaxes into minima the reference "
+                "does not have, and the γ̃ ranking built on them is not the reference's",
+            )
+        )
     paper_low = {
         "random": "paper: ≈ 48 %",
         evaluation.reference: "the GAN training set: what the others are compared with",

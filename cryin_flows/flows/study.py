@@ -24,7 +24,7 @@ from cryin_flows.flows.gan import GanSweepMaker, run_name
 from cryin_flows.flows.training_set import TrainingSetFlowMaker
 from cryin_flows.makers.evaluation import EvaluateMaker
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker
-from cryin_flows.makers.potentials import PotentialSweepMaker, RelaxMaker
+from cryin_flows.makers.potentials import PotentialSweepMaker, ReferenceCheckMaker, RelaxMaker
 
 STAGES = ("dataset", "potential", "training set", "gan", "evaluation")
 
@@ -112,4 +112,7 @@ class CryinGanStudyMaker(Maker):
             "gan_runs": stages["gan"].output,
             "evaluation": stages["evaluation"].output,
         }
+        for job, _ in stages["training set"].iterflow():
+            if isinstance(job.maker, ReferenceCheckMaker):
+                output["reference_check"] = job.output
         return Flow(list(stages.values()), output=output, name=self.name)

@@ -9,12 +9,16 @@ from jobflow import Flow, Maker
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.interfaces import RandomInterfacesMaker
-from cryin_flows.makers.potentials import InterfaceEnergyMaker, RelaxMaker
+from cryin_flows.makers.potentials import InterfaceEnergyMaker, ReferenceCheckMaker, RelaxMaker
 
 
 @dataclass
 class TrainingSetFlowMaker(Maker):
-    """``n_random`` interfaces, relaxed ``chunk`` per job; ``energy`` keeps the low-γ̃ subset."""
+    """``n_random`` interfaces, relaxed ``chunk`` per job; ``energy`` keeps the low-γ̃ subset.
+
+    ``check`` (None in the paper, whose potential is checked on DFT frames) re-scores relaxed
+    structures by the reference calculator, to show whether their minima are the reference's.
+    """
 
     name: str = "training set"
     n_random: int = 3200
@@ -24,6 +28,7 @@ class TrainingSetFlowMaker(Maker):
     energy: InterfaceEnergyMaker = field(
         default_factory=lambda: InterfaceEnergyMaker(name="interface energy (random)")
     )
+    check: ReferenceCheckMaker | None = None
 
     def make(self, template: InterfaceTemplate, potential) -> Flow:
         """The output is the EnergyDoc (``training_set`` is the GAN's dataset)."""
@@ -45,4 +50,7 @@ class TrainingSetFlowMaker(Maker):
             jobs += [random, relax]
             relaxed.append(relax.output)
         energy = self.energy.make(relaxed, template)
-        return Flow([*jobs, energy], output=energy.output, name=self.name)
+        jobs.append(energy)
+        if self.check is not None:
+            jobs.append(self.check.make(energy.output))
+        return Flow(jobs, output=energy.output, name=self.name)

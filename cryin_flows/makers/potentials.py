@@ -19,6 +19,7 @@ from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
 from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, get_calculator
+from cryin_flows.potentials.check import check_against_reference
 from cryin_flows.potentials.frames import write_frame_splits
 from cryin_flows.potentials.labelling import (
     CONTACT_DISTANCES,
@@ -39,6 +40,7 @@ from cryin_flows.schemas.potentials import (
     FrameSetDoc,
     LabelDoc,
     PotentialDoc,
+    ReferenceCheckDoc,
     RelaxDoc,
 )
 
@@ -246,3 +248,24 @@ class InterfaceEnergyMaker(Maker):
             structures, gamma, self.max_gamma, self.training_set_size, self.converged_only
         )
         return EnergyDoc.from_energies(structures, gamma, e_ref, template, subset, self.max_gamma)
+
+
+@dataclass
+class ReferenceCheckMaker(Maker):
+    """Re-score ``n`` relaxed structures by the reference calculator (``potentials.check``).
+
+    The paper's potential is checked on held-out DFT frames only; at demo scale a potential can
+    pass that and still relax into minima the reference does not have, which this shows.
+    """
+
+    name: str = "reference check"
+    calculator: str = DEFAULT_CALCULATOR
+    calculator_kwargs: dict = field(default_factory=dict)
+    n: int = 8
+
+    @job
+    def make(self, energies: EnergyDoc) -> ReferenceCheckDoc:
+        """``energies``: the interface-energy document of relaxed structures."""
+        calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
+        check = check_against_reference(energies.structures, calculator, self.n)
+        return ReferenceCheckDoc(**check.model_dump(), calculator=self.calculator)

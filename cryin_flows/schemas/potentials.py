@@ -11,6 +11,7 @@ from cryin_flows.analysis.statistics import Stats
 from cryin_flows.interfaces.energy import GAMMA_CUTS
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.potentials.check import ReferenceCheck
 from cryin_flows.potentials.labelling import LabelSettings, RelaxationTrajectory
 from cryin_flows.potentials.m3gnet import (
     POTENTIAL_FILES,
@@ -195,3 +196,10 @@ class EnergyDoc(OutputDoc):
             structures=structures,
             training_set=training_set,
         )
+
+
+class ReferenceCheckDoc(OutputDoc, ReferenceCheck):
+    """Relaxed structures re-scored by the reference calculator (``check_against_reference``)."""
+
+    task_label: str = Field("reference check", description="What kind of job made this")
+    calculator: str = Field(description="Reference calculator")

@@ -147,6 +147,13 @@ def test_tiny_study_end_to_end(tiny_study):
     # the generated set's γ̃ uses the training set's e_ref
     run = load_output(flow.output["gan_runs"][0]["energy"].uuid, store)
     assert run.e_ref == pytest.approx(training.e_ref)
+    # the demo's reference check re-scored the first relaxed random structures by CHGNet
+    check = namespace["reference_check"]
+    assert check.calculator == "chgnet" and check.indices == list(range(8))
+    assert check.potential_energy == pytest.approx(
+        [training.structures.infos[i]["energy"] / 264 for i in range(8)]
+    )
+    assert "re-scored by chgnet" in output
 
 
 @pytest.mark.slow  # the whole study
@@ -184,6 +191,10 @@ def test_query_commands_read_the_study(tiny_study, tmp_path):
     assert [r["interface_energy"] for r in rows] == sorted(r["interface_energy"] for r in rows)
     result = invoke("query", "potentials", "--max-energy", 0, "--project-dir", project)
     assert result.exit_code == 1 and "energies" in result.output
+    result = invoke("query", "reference-checks", "--project-dir", project, "--json")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["calculator"] == "chgnet" and row["reference_max_force_mean"] > 0
 
 
 @pytest.mark.slow  # the whole study
