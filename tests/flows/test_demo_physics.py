@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from jobflow import Flow, run_locally
 
-from cryin_flows.flows.presets import load_study
+from cryin_flows.flows.presets import configure, load_study
 from cryin_flows.interfaces.neighbours import count_close_pairs
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.settings import get_settings
@@ -24,7 +24,7 @@ REDUCED = {
 @pytest.mark.slow
 def test_demo_preset_potential_relaxes_without_collapse(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    study = load_study("demo", overrides=REDUCED)
+    study = configure(load_study("demo"), REDUCED)
     assert study.dataset.label.n_contacts > 0  # the preset's guard against collapse
     stages = study.stages()
     flow = Flow([stages["dataset"], stages["potential"], stages["training set"]])
