@@ -83,8 +83,6 @@ class GanTrainer:
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = resolve_device(config.device)
-        if config.mixed_precision and self.device.type != "cuda":
-            raise ConfigurationError("mixed precision needs CUDA; set mixed_precision=False")
         if len(dataset) == 0:
             raise ConfigurationError("the training set is empty")
         if config.k_neighbours >= dataset.n_atoms:
@@ -148,7 +146,7 @@ class GanTrainer:
 
     def _autocast(self):
         if self.config.mixed_precision:
-            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def _critic_value(self, critic: nn.Module, x: torch.Tensor) -> torch.Tensor:

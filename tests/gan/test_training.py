@@ -164,9 +164,27 @@ def test_species_blocks_and_invalid_datasets(tmp_path):
 
 def test_bad_run_settings(tiny_dataset, tmp_path):
     if not torch.cuda.is_available():
-        with pytest.raises(ConfigurationError, match="mixed precision needs CUDA"):
-            GanTrainer(tiny_dataset, small_config(mixed_precision=True, device="cpu"), tmp_path)
         with pytest.raises(ConfigurationError, match="CUDA is not available"):
             GanTrainer(tiny_dataset, small_config(device="cuda"), tmp_path)
     with pytest.raises(ConfigurationError, match="k_neighbours = 12"):
         GanTrainer(tiny_dataset, small_config(k_neighbours=12), tmp_path)
+
+
+def test_bfloat16_autocast_agrees_with_float32(tiny_dataset, tmp_path):
+    """Same seed, same weights: two epochs in bfloat16 autocast (CPU) against float32. The
+    stated tolerance: every logged loss within 1e-3 + 1 % of the float32 value (measured:
+    critic loss 10.2110 vs 10.2136, Wasserstein estimate 0.00365 vs 0.00361)."""
+    rows = {}
+    for mixed in (False, True):
+        config = small_config(mixed_precision=mixed, device="cpu", bond_weight=0.05)
+        trainer = GanTrainer(tiny_dataset, config, tmp_path / str(mixed))
+        rows[mixed] = [trainer.train_epoch() for _ in range(2)]
+    for exact, mixed in zip(rows[False], rows[True], strict=True):
+        for name in ("critic_loss", "generator_loss", "wasserstein", "d_real", "d_fake"):
+            assert mixed[name] == pytest.approx(exact[name], rel=0.01, abs=1e-3), name
+    # and it is not float32 in disguise: bfloat16 rounding shows somewhere
+    assert any(
+        rows[True][k][name] != rows[False][k][name]
+        for k in range(2)
+        for name in ("critic_loss", "generator_loss")
+    )
