@@ -143,6 +143,17 @@ class BatchedPotential:
         self._reference: dict[int, torch.Tensor] = {}
         self._types: tuple[tuple[str, ...], torch.Tensor] | None = None
         self._joined: tuple[tuple[int, ...], tuple, torch.Tensor] | None = None
+        self._cell: tuple[torch.Tensor, int] | None = None
+
+    def _forget_other_cells(self, lattice: torch.Tensor, n_atoms: int) -> None:
+        """Verlet lists hold image shifts of one cell and atom count: drop them for another
+        (a second ``relax_batch`` call with the same instance, on another set)."""
+        if self._cell is not None and (
+            self._cell[1] == n_atoms and torch.equal(self._cell[0], lattice)
+        ):
+            return
+        self._pairs, self._reference, self._joined = {}, {}, None
+        self._cell = (lattice.clone(), n_atoms)
 
     def _verlet_pairs(self, positions, lattice, slots):
         """Listed pairs of the slots, concatenated with atom offsets: (src, dst, image shift,
@@ -196,6 +207,7 @@ class BatchedPotential:
         k, n_atoms = positions.shape[:2]
         slots = list(range(k)) if slots is None else slots
         lattice = lattice.to(self.device, torch.float64)
+        self._forget_other_cells(lattice, n_atoms)
         src, dst, shifts, cartesian = self._verlet_pairs(positions, lattice, slots)
         flat = positions.reshape(-1, 3).float()
         length = (flat.index_select(0, dst) - flat.index_select(0, src) + cartesian).norm(dim=-1)

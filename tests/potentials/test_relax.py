@@ -12,7 +12,7 @@ from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.potentials import RelaxMaker
 from cryin_flows.potentials.m3gnet import ase_calculator, load_potential
-from cryin_flows.potentials.relax import RelaxSettings, relax_batch
+from cryin_flows.potentials.relax import BatchedPotential, RelaxSettings, relax_batch
 from cryin_flows.settings import get_settings
 
 
@@ -105,3 +105,27 @@ def test_relax_maker_and_bad_inputs(tiny_potential, tmp_path):
     li2o = InterfaceSet(np.eye(3) * 4.6, ["Li", "O"], np.array([[[0, 0, 0], [0.5, 0.5, 0.5]]]))
     with pytest.raises(ConfigurationError, match=r"no parameters for \['O'\]"):
         relax_batch(li2o, load_potential(tiny_potential))
+
+
+def test_one_batched_potential_relaxes_sets_of_other_cells(tiny_potential):
+    """Verlet lists belong to one cell: reusing the potential on a set with another lattice
+    (and another atom count) must give what a fresh one gives."""
+    first = rattled_set(2)
+    other = rattled_set(2)
+    other = InterfaceSet(other.lattice * 1.03, other.species, other.frac_coords)
+    bigger = InterfaceSet(
+        np.diag([5.2, 5.2, 10.4]),
+        other.species * 2,
+        np.concatenate(
+            [other.frac_coords * [1, 1, 0.5], other.frac_coords * [1, 1, 0.5] + [0, 0, 0.5]], axis=1
+        ),
+    )
+    settings = RelaxSettings(fmax=1e-4, max_steps=20, max_atoms=64)
+    shared = BatchedPotential(load_potential(tiny_potential))
+    relax_batch(first, shared, settings)
+    for structures in (other, bigger):
+        _, reused = relax_batch(structures, shared, settings)
+        _, fresh = relax_batch(structures, load_potential(tiny_potential), settings)
+        for a, b in zip(reused, fresh, strict=True):
+            assert a["steps"] == b["steps"]
+            assert a["final_energy"] == pytest.approx(b["final_energy"], abs=1e-5)
