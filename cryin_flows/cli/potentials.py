@@ -38,6 +38,9 @@ def label_command(
     ] = None,
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stage-2 step limit")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Split seed")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes relaxing side by side", min=1)
+    ] = 1,
     template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
 ) -> None:
@@ -48,7 +51,7 @@ def label_command(
     from monty.serialization import dumpfn
 
     from cryin_flows.makers.potentials import FramesMaker
-    from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, get_calculator
+    from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR
     from cryin_flows.potentials.frames import write_frame_splits
     from cryin_flows.potentials.labelling import LabelSettings, label_interfaces
 
@@ -64,9 +67,9 @@ def label_command(
         trajectories = label_interfaces(
             structures,
             template,
-            get_calculator(name),
-            settings,
             name,
+            settings,
+            workers=workers,
             progress=lambda k: progress.advance(task, k),
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -125,10 +128,7 @@ def potential_train(
     with err_console.status("training M3GNet"):
         summary = train_m3gnet(frames_dir, out, settings)
     for split, m in summary.metrics.items():
-        console.print(
-            f"{split:5s}: {m.energy_mae_mev_atom:.2f} meV/atom, {m.force_mae_mev_a:.1f} meV/Å, "
-            f"{m.stress_mae_gpa:.4f} GPa ({m.n_frames} frames)"
-        )
+        console.print(f"{split:5s}: {m.errors_text()} ({m.n_frames} frames)")
     console.print(f"potential: [bold]{summary.potential_dir}[/], parity plot {summary.parity_plot}")
 
 

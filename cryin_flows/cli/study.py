@@ -162,8 +162,7 @@ def summary_rows(result, store) -> list[tuple[str, str, str]]:
     rows.append(
         (
             "potential test MAE (E, F, S)",
-            f"{test.energy_mae_mev_atom:.1f} meV/atom, {test.force_mae_mev_a:.0f} meV/Å, "
-            f"{test.stress_mae_gpa:.3f} GPa",
+            test.errors_text(),
             f"paper: 2.70 meV/atom, 20.9 meV/Å, 0.0146 GPa{spread}",
         )
     )

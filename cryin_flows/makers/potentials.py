@@ -52,7 +52,8 @@ class LabelMaker(Maker):
     Bulk cells (``n_per_bulk`` each) pin the per-element energies: by default the template's
     substrate and film bulks (LiCoO2 and Li3ScCl6 for the paper's system). ``n_contacts``
     close-contact single points per relaxation (``label_contacts``; the paper has none) teach a
-    small data set the repulsive wall.
+    small data set the repulsive wall. ``workers`` processes relax structures side by side
+    (``label_interfaces``).
     """
 
     name: str = "label"
@@ -63,15 +64,21 @@ class LabelMaker(Maker):
     n_per_bulk: int = 4
     n_contacts: int = 0
     contact_distances: tuple[float, float] = CONTACT_DISTANCES
+    workers: int = 1
 
     @job(data="trajectories")
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
         """Stage 1 moves each structure's interface region, stage 2 all atoms."""
-        calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
         template.validate_set(structures, label="structures to label")
         relaxations = label_interfaces(
-            structures, template, calculator, self.settings, self.calculator
+            structures,
+            template,
+            self.calculator,
+            self.settings,
+            self.calculator_kwargs,
+            self.workers,
         )
+        calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
         if self.bulk_cells is None:
             specs = (template.system.substrate, template.system.film)
             bulks = {s.bulk: AseAtomsAdaptor.get_atoms(s.load_structure()) for s in specs}

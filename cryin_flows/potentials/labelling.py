@@ -19,6 +19,7 @@ from pydantic import Field
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.potentials.calculators import get_calculator
 from cryin_flows.utils import SerializableModel, retain_freed_memory
 
 OPTIMIZERS = {"FIRE": FIRE, "BFGS": BFGS}
@@ -249,27 +250,76 @@ def label_contacts(
     return out
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _init_label_worker(name: str, kwargs: dict, threads: int | None = None) -> None:
+    """Build this process's calculator once (a worker also gets ``threads`` torch threads)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+        retain_freed_memory()
+    _WORKER["calculator"] = get_calculator(name, **kwargs)
+    _WORKER["name"] = name
+
+
+def _label_one(args: tuple) -> RelaxationTrajectory:
+    atoms, region, settings, label = args
+    return relax_two_stage(atoms, _WORKER["calculator"], region, settings, label, _WORKER["name"])
+
+
 def label_interfaces(
     structures,
     template: InterfaceTemplate,
-    calculator: Calculator,
+    calculator: str,
     settings: LabelSettings | None = None,
-    calculator_name: str = "",
+    calculator_kwargs: dict | None = None,
+    workers: int = 1,
     progress=None,
 ) -> list[RelaxationTrajectory]:
-    """Two-stage relaxations of every frame of an InterfaceSet; stage 1 moves each frame's
-    interface region (``InterfaceTemplate.locate_region``). Labels are ``<seed>-<index>`` from
-    each frame's provenance."""
+    """Two-stage relaxations of every frame of an InterfaceSet with the reference calculator
+    named ``calculator`` (``get_calculator``); stage 1 moves each frame's interface region
+    (``InterfaceTemplate.locate_region``). Labels are ``<seed>-<index>`` from each frame's
+    provenance.
+
+    ``workers`` > 1 runs the relaxations in that many spawned processes, each with its own
+    calculator and an equal share of the cores as torch threads (issue 14: on CPU, processes
+    beat threads for these small graphs); the order of the output is the input's.
+    """
+    if workers < 1:
+        raise ConfigurationError(f"label workers must be >= 1, got {workers}")
     retain_freed_memory()
-    trajectories = []
+    kwargs = dict(calculator_kwargs or {})
+    tasks = []
     for i in range(len(structures)):
         atoms = structures.atoms(i)
-        region = template.region_indices(atoms.positions)
         info = structures.infos[i]
         label = f"{info.get('seed', 's')}-{info.get('index', i)}"
-        trajectories.append(
-            relax_two_stage(atoms, calculator, region, settings, label, calculator_name)
-        )
-        if progress is not None:
-            progress(1)
-    return trajectories
+        tasks.append((atoms, template.region_indices(atoms.positions), settings, label))
+    workers = min(workers, len(tasks))
+    if workers <= 1:
+        _init_label_worker(calculator, kwargs)
+        trajectories = []
+        for task in tasks:
+            trajectories.append(_label_one(task))
+            if progress is not None:
+                progress(1)
+        return trajectories
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    import torch
+
+    threads = max(1, torch.get_num_threads() // workers)
+    results: list[RelaxationTrajectory | None] = [None] * len(tasks)
+    context = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork
+    with ProcessPoolExecutor(
+        workers, context, _init_label_worker, (calculator, kwargs, threads)
+    ) as pool:
+        futures = {pool.submit(_label_one, task): k for k, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(1)
+    return results  # type: ignore[return-value]

@@ -34,7 +34,12 @@ class M3GNetSettings(SerializableModel):
     )
     energy_weight: float = Field(1.0, description="Loss weight of energies")
     force_weight: float = Field(1.0, description="Loss weight of forces")
-    stress_weight: float = Field(0.1, description="Loss weight of stresses")
+    stress_weight: float = Field(
+        0.1,
+        ge=0,
+        description="Loss weight of stresses; 0 trains without them (faster; the study's "
+        "relaxations keep the cell fixed)",
+    )
     units: int = Field(64, ge=1, description="M3GNet hidden units")
     nblocks: int = Field(3, ge=1, description="M3GNet interaction blocks")
     cutoff: float = Field(5.0, gt=0, description="Graph cutoff, Å")
@@ -49,12 +54,22 @@ class PotentialMetrics(BaseModel):
     n_frames: int = Field(description="Frames evaluated")
     energy_mae_mev_atom: float = Field(description="Energy MAE, meV/atom")
     force_mae_mev_a: float = Field(description="Force-component MAE, meV/Å")
-    stress_mae_gpa: float = Field(description="Stress-component MAE, GPa")
+    stress_mae_gpa: float | None = Field(
+        None,
+        description="Stress-component MAE, GPa; None when the potential was trained without "
+        "stresses (stress_weight 0) or the frames carry none",
+    )
     energy_std_mev_atom: float | None = Field(
         None,
         description="Spread (standard deviation) of the reference energies, meV/atom: an "
         "energy MAE well below it is what lets the potential rank structures",
     )
+
+    def errors_text(self) -> str:
+        """``"2.7 meV/atom, 21 meV/Å, 0.015 GPa"`` (stress: "no stress" when not trained)."""
+        stress = "no stress" if self.stress_mae_gpa is None else f"{self.stress_mae_gpa:.3f} GPa"
+        energy, force = self.energy_mae_mev_atom, self.force_mae_mev_a
+        return f"{energy:.1f} meV/atom, {force:.0f} meV/Å, {stress}"
 
 
 class TrainingSummary(BaseModel):
@@ -266,7 +281,7 @@ def _predict(frames: list, calculator) -> dict[str, np.ndarray]:
         out["e_pred"].append(probe.get_potential_energy() / n)
         out["f_ref"].append(np.asarray(ref["forces"]).ravel())
         out["f_pred"].append(probe.get_forces().ravel())
-        if "stress" in ref:
+        if "stress" in ref and calculator.compute_stress:
             out["s_ref"].append(np.asarray(ref["stress"]).ravel()[:6] * EV_PER_A3_IN_GPA)
             out["s_pred"].append(probe.get_stress(voigt=True) * EV_PER_A3_IN_GPA)
     return {
@@ -286,12 +301,12 @@ def evaluate_potential(
             continue
         p = _predict(split_frames, calculator)
         parity[name] = p
-        stress = np.abs(p["s_pred"] - p["s_ref"]).mean() if len(p["s_ref"]) else float("nan")
+        stress = float(np.abs(p["s_pred"] - p["s_ref"]).mean()) if len(p["s_ref"]) else None
         metrics[name] = PotentialMetrics(
             n_frames=len(split_frames),
             energy_mae_mev_atom=float(np.abs(p["e_pred"] - p["e_ref"]).mean() * 1000),
             force_mae_mev_a=float(np.abs(p["f_pred"] - p["f_ref"]).mean() * 1000),
-            stress_mae_gpa=float(stress),
+            stress_mae_gpa=stress,
             energy_std_mev_atom=float(np.std(p["e_ref"]) * 1000),
         )
     return metrics, parity

@@ -104,3 +104,45 @@ def test_bad_potential_inputs(tmp_path):
         write(tmp_path / f"{name}.extxyz", [atoms], format="extxyz")
     with pytest.raises(ConfigurationError, match=r"train\.extxyz, frame 0: no forces"):
         train_m3gnet(tmp_path, tmp_path / "out")
+
+
+def test_label_workers_give_the_serial_labels_in_order(template):
+    """Two spawned workers relax the same structures to the same trajectories, in input order."""
+    from cryin_flows.potentials.labelling import label_interfaces
+
+    narrow = RandomFillSettings(thickness_range=(4.0, 4.0))
+    structures = RandomInterfaceGenerator(template, narrow).generate(3, seed=2)
+    lj = "ase.calculators.lj:LennardJones"
+    kwargs = {"sigma": 2.2, "epsilon": 0.02, "rc": 5.0}
+    settings = LabelSettings(stage1_steps=2, stage2_max_steps=8)
+    done = []
+    serial = label_interfaces(structures, template, lj, settings, kwargs)
+    parallel = label_interfaces(structures, template, lj, settings, kwargs, 2, done.append)
+    assert [t.label for t in parallel] == [t.label for t in serial] == ["2-0", "2-1", "2-2"]
+    assert sum(done) == 3
+    for a, b in zip(serial, parallel, strict=True):
+        assert len(a) == len(b) and a.calculator == b.calculator == lj
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-9)
+        np.testing.assert_allclose(a.energies, b.energies, atol=1e-9)
+    with pytest.raises(ConfigurationError, match="workers must be >= 1"):
+        label_interfaces(structures, template, lj, settings, kwargs, 0)
+
+
+def test_training_without_stresses_reports_no_stress_error(tmp_path):
+    """stress_weight 0 trains a potential without a stress head (the study's cells are fixed);
+    its metrics say so instead of failing on the missing stress."""
+    from cryin_flows.potentials.m3gnet import train_m3gnet
+
+    frames = labelled_rocksalt(12, seed=3)
+    for name, part in (("train", frames[:8]), ("val", frames[8:10]), ("test", frames[10:])):
+        write_frames(part, tmp_path / "frames" / f"{name}.extxyz")
+    settings = M3GNetSettings(
+        units=8, nblocks=1, max_epochs=2, patience=2, stress_weight=0.0, accelerator="cpu"
+    )
+    summary = train_m3gnet(tmp_path / "frames", tmp_path / "pot", settings)
+    test = summary.metrics["test"]
+    assert test.stress_mae_gpa is None and test.n_frames == 2
+    assert test.errors_text().endswith("meV/Å, no stress")
+    assert load_potential(summary.potential_dir).calc_stresses is False
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        M3GNetSettings(stress_weight=-0.1)
