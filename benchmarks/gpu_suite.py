@@ -3,7 +3,7 @@
 1. Relaxation throughput: random 264-atom LSC|LCO interfaces, paper-size M3GNet, in-flight
    batched (``relax_batch``) against one at a time through ASE on the same device.
 2. One CryinGAN training batch (B = 32, N = 264, λ = 0.05): this implementation against the
-   published step re-stated (27-image k-NN), in the same run.
+   published step re-stated (27-image k-NN), in the same run; and in tf32 and bfloat16.
 3. Sampling and cleaning 1,000 structures.
 4. CHGNet labelling throughput: single points of 80-atom Li2O|LiCl interfaces, CHGNet's own
    batched prediction against one at a time through its ASE calculator.
@@ -69,6 +69,13 @@ def gan_figures(sizes: dict, device: str) -> dict:
     structures = RandomInterfaceGenerator(template).generate(max(sizes["gan_batch"], 8), seed=0)
     dataset = GanDataset.from_interface_set(structures)
     config = GanConfig(bond_weight=0.05, batch_size=sizes["gan_batch"], device=device)
+    by_precision = {}
+    for precision in ("tf32", "bfloat16"):
+        with tempfile.TemporaryDirectory() as run_dir:
+            changed = config.model_copy(update={"precision": precision})
+            by_precision[precision] = time_steps(
+                GanTrainer(dataset, changed, run_dir), sizes["gan_steps"]
+            )
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = GanTrainer(dataset, config, run_dir)
         ours = time_steps(trainer, sizes["gan_steps"])
@@ -85,6 +92,8 @@ def gan_figures(sizes: dict, device: str) -> dict:
         "gan_batch_s": ours,
         "gan_batch_published_s": published,
         "gan_speedup": published / ours,
+        "gan_batch_tf32_s": by_precision["tf32"],
+        "gan_batch_bfloat16_s": by_precision["bfloat16"],
         "sample_s": sampling,
         "clean_s": cleaning,
         "n_generate": sizes["n_generate"],
@@ -147,6 +156,13 @@ def table(r: dict) -> str:
             f"{1000 * r['gan_batch_s']:.1f}",
             f"ms (published k-NN: {1000 * r['gan_batch_published_s']:.1f} ms, "
             f"{r['gan_speedup']:.2f}x)",
+        ),
+        (
+            "GAN training batch, tf32 / bfloat16",
+            f"{1000 * r['gan_batch_tf32_s']:.1f} / {1000 * r['gan_batch_bfloat16_s']:.1f}",
+            f"ms ({r['gan_batch_s'] / r['gan_batch_tf32_s']:.2f}x / "
+            f"{r['gan_batch_s'] / r['gan_batch_bfloat16_s']:.2f}x float32; tf32 is float32 "
+            "on CPU)",
         ),
         (
             f"sample + clean {r['n_generate']}",

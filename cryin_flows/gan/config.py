@@ -56,10 +56,11 @@ class GanConfig(SerializableModel):
     )
     seed: int = Field(0, description="Seed of weights, noise, shuffling and interpolation")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA if present")
-    mixed_precision: bool = Field(
-        False,
-        description="bfloat16 autocast of the networks (CUDA or CPU); losses, distances and the "
-        "gradient penalty's norm stay float32. Off by default: exact resume is in float32",
+    precision: Literal["float32", "tf32", "bfloat16"] = Field(
+        "float32",
+        description="Network arithmetic: float32; tf32 (float32 tensors, TensorFloat-32 "
+        "matrix products on CUDA, float32 on CPU); bfloat16 (autocast, CUDA or CPU). Losses, "
+        "distances and the gradient penalty's norm stay float32; exact resume is in float32",
     )
     checkpoint_every: int = Field(10, ge=1, description="Epochs between checkpoints")
 

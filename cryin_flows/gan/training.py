@@ -60,6 +60,24 @@ def atomic_torch_save(obj: object, path: Path) -> None:
     os.replace(tmp, path)
 
 
+@contextlib.contextmanager
+def precision_context(precision: str, device_type: str):
+    """Arithmetic of the network passes inside (``GanConfig.precision``): bfloat16 autocast, or
+    TensorFloat-32 matrix products on CUDA (the global setting is restored on leaving)."""
+    if precision == "bfloat16":
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            yield
+    elif precision == "tf32" and device_type == "cuda":
+        before = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("high")
+        try:
+            yield
+        finally:
+            torch.set_float32_matmul_precision(before)
+    else:
+        yield
+
+
 @dataclass
 class EpochLog:
     """Averages over one epoch's batches (weighted by batch size)."""
@@ -145,9 +163,7 @@ class GanTrainer:
         return torch.randn(n, self.config.latent_dim, generator=self.rng).to(self.device)
 
     def _autocast(self):
-        if self.config.mixed_precision:
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return precision_context(self.config.precision, self.device.type)
 
     def _critic_value(self, critic: nn.Module, x: torch.Tensor) -> torch.Tensor:
         with self._autocast():

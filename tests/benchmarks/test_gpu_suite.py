@@ -34,6 +34,8 @@ def test_gpu_suite_smoke_writes_json_and_table(tmp_path):
         "host_ms_per_structure_step",
         "gan_batch_s",
         "gan_batch_published_s",
+        "gan_batch_tf32_s",
+        "gan_batch_bfloat16_s",
         "sample_s",
         "clean_s",
         "chgnet_batched_per_s",
@@ -42,5 +44,5 @@ def test_gpu_suite_smoke_writes_json_and_table(tmp_path):
         assert figures[key] > 0, key
     text = table.read_text()
     assert text in result.stdout
-    assert text.count("\n") == 9  # header, rule, seven figures
+    assert text.count("\n") == 10  # header, rule, eight figures
     assert f"{figures['gan_batch_s'] * 1000:.1f}" in text

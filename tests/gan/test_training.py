@@ -175,16 +175,35 @@ def test_bfloat16_autocast_agrees_with_float32(tiny_dataset, tmp_path):
     stated tolerance: every logged loss within 1e-3 + 1 % of the float32 value (measured:
     critic loss 10.2110 vs 10.2136, Wasserstein estimate 0.00365 vs 0.00361)."""
     rows = {}
-    for mixed in (False, True):
-        config = small_config(mixed_precision=mixed, device="cpu", bond_weight=0.05)
-        trainer = GanTrainer(tiny_dataset, config, tmp_path / str(mixed))
-        rows[mixed] = [trainer.train_epoch() for _ in range(2)]
-    for exact, mixed in zip(rows[False], rows[True], strict=True):
-        for name in ("critic_loss", "generator_loss", "wasserstein", "d_real", "d_fake"):
+    for precision in ("float32", "bfloat16", "tf32"):
+        config = small_config(precision=precision, device="cpu", bond_weight=0.05)
+        trainer = GanTrainer(tiny_dataset, config, tmp_path / precision)
+        rows[precision] = [trainer.train_epoch() for _ in range(2)]
+    names = ("critic_loss", "generator_loss", "wasserstein", "d_real", "d_fake")
+    for exact, mixed in zip(rows["float32"], rows["bfloat16"], strict=True):
+        for name in names:
             assert mixed[name] == pytest.approx(exact[name], rel=0.01, abs=1e-3), name
     # and it is not float32 in disguise: bfloat16 rounding shows somewhere
     assert any(
-        rows[True][k][name] != rows[False][k][name]
+        rows["bfloat16"][k][name] != rows["float32"][k][name]
         for k in range(2)
         for name in ("critic_loss", "generator_loss")
     )
+    # TensorFloat-32 is a CUDA format: on CPU the run is float32, bit for bit
+    for exact, tf32 in zip(rows["float32"], rows["tf32"], strict=True):
+        assert all(tf32[name] == exact[name] for name in names)
+
+
+def test_tf32_is_set_for_cuda_passes_and_restored():
+    """The matrix-product precision is global in torch: TF32 only inside a CUDA pass."""
+    from cryin_flows.gan.training import precision_context
+
+    before = torch.get_float32_matmul_precision()
+    with precision_context("tf32", "cuda"):
+        assert torch.get_float32_matmul_precision() == "high"
+    assert torch.get_float32_matmul_precision() == before
+    with precision_context("tf32", "cpu"):
+        assert torch.get_float32_matmul_precision() == before
+    with pytest.raises(RuntimeError), precision_context("tf32", "cuda"):
+        raise RuntimeError("a failed pass")
+    assert torch.get_float32_matmul_precision() == before
