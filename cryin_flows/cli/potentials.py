@@ -39,55 +39,61 @@ def label_command(
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stage-2 step limit")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Split seed")] = None,
     workers: Annotated[
-        int, typer.Option("--workers", help="Processes relaxing side by side", min=1)
-    ] = 1,
+        int | None, typer.Option("--workers", help="Processes relaxing side by side", min=1)
+    ] = None,
+    n_per_bulk: Annotated[
+        int | None,
+        typer.Option("--n-per-bulk", help="Bulk-cell labels per bulk (substrate and film)"),
+    ] = None,
+    contacts: Annotated[
+        int | None, typer.Option("--contacts", help="Close-contact labels per relaxation")
+    ] = None,
     template_file: TemplateOpt = None,
     preset: PresetOpt = "lsc-lco",
 ) -> None:
-    """Two-stage reference relaxations; trajectories and train/val/test frames into OUT.
+    """Two-stage reference relaxations, bulk-cell and close-contact labels (as the label job
+    makes them); trajectories and train/val/test frames into OUT.
 
-    Options left out take LabelSettings' and FramesMaker's defaults (the paper's).
+    Options left out take LabelMaker's, LabelSettings' and FramesMaker's defaults (the paper's).
     """
     from monty.serialization import dumpfn
 
-    from cryin_flows.makers.potentials import FramesMaker
-    from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR
+    from cryin_flows.makers.potentials import FramesMaker, LabelMaker, label_dataset
     from cryin_flows.potentials.frames import write_frame_splits
-    from cryin_flows.potentials.labelling import LabelSettings, label_interfaces
+    from cryin_flows.potentials.labelling import LabelSettings
 
     template = load_template(template_file, preset)
     structures = read_fitting(structures_file, template)
-    name = calculator or DEFAULT_CALCULATOR
     settings = LabelSettings(
         **given(stage1_steps=stage1_steps, stage2_fmax=fmax, stage2_max_steps=max_steps)
+    )
+    maker = LabelMaker(
+        settings=settings,
+        **given(calculator=calculator, workers=workers, n_per_bulk=n_per_bulk, n_contacts=contacts),
     )
     frames = FramesMaker(**given(seed=seed))
     with progress_bar() as progress:
         task = progress.add_task("reference relaxations", total=len(structures))
-        trajectories = label_interfaces(
-            structures,
-            template,
-            name,
-            settings,
-            workers=workers,
-            progress=lambda k: progress.advance(task, k),
+        trajectories = label_dataset(
+            maker, structures, template, lambda k: progress.advance(task, k)
         )
     out.mkdir(parents=True, exist_ok=True)
     dumpfn(trajectories, out / "trajectories.json.gz")
     split, counts, _ = write_frame_splits(
         trajectories, out, frames.first_step, frames.every, frames.fractions, frames.seed
     )
-    converged = sum(t.converged for t in trajectories)
+    n = len(structures)
+    converged = sum(t.converged for t in trajectories[:n])
     console.print(
-        f"{len(trajectories)} relaxations ({converged} converged), "
-        f"{sum(counts.values())} frames split "
+        f"{n} relaxations ({converged} converged) and {len(trajectories) - n} single-point "
+        f"labels (bulk cells, contacts); {sum(counts.values())} frames split "
         f"{', '.join(f'{k} {len(v)}' for k, v in split.items())} relaxations, in {out}"
     )
     empty = [name for name, members in split.items() if not members]
     if empty:
         err_console.print(
             f"[yellow]Note:[/] no frames for {', '.join(empty)}: relaxations are split whole, "
-            f"and {len(trajectories)} cannot fill train, val and test; `cryin potential train` "
+            f"and {n} cannot fill train, val and test; `cryin potential train` "
             "needs all three, so label at least 3 structures"
         )
 

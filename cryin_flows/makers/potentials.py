@@ -24,6 +24,7 @@ from cryin_flows.potentials.frames import write_frame_splits
 from cryin_flows.potentials.labelling import (
     CONTACT_DISTANCES,
     LabelSettings,
+    RelaxationTrajectory,
     label_bulk_cells,
     label_contacts,
     label_interfaces,
@@ -70,34 +71,44 @@ class LabelMaker(Maker):
     def make(self, structures: InterfaceSet, template: InterfaceTemplate) -> LabelDoc:
         """Stage 1 moves each structure's interface region, stage 2 all atoms."""
         template.validate_set(structures, label="structures to label")
-        relaxations = label_interfaces(
-            structures,
-            template,
-            self.calculator,
-            self.settings,
-            self.calculator_kwargs,
-            self.workers,
-        )
-        calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
-        if self.bulk_cells is None:
-            specs = (template.system.substrate, template.system.film)
-            bulks = {s.bulk: AseAtomsAdaptor.get_atoms(s.load_structure()) for s in specs}
-        else:
-            bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in self.bulk_cells}
-        trajectories = [
-            *relaxations,
-            *label_bulk_cells(calculator, bulks, self.n_per_bulk, calculator_name=self.calculator),
-            *label_contacts(
-                calculator,
-                relaxations,
-                self.n_contacts,
-                self.contact_distances,
-                calculator_name=self.calculator,
-            ),
-        ]
+        trajectories = label_dataset(self, structures, template)
         return LabelDoc.from_trajectories(
             trajectories, len(structures), self.calculator, self.settings, template.template_hash
         )
+
+
+def label_dataset(
+    maker: LabelMaker, structures: InterfaceSet, template: InterfaceTemplate, progress=None
+) -> list[RelaxationTrajectory]:
+    """What a potential learns from, by ``maker``'s settings: the reference relaxations of
+    ``structures`` (``progress(1)`` after each), then the bulk cells, then the close contacts.
+    The label job and ``cryin label`` both call it."""
+    relaxations = label_interfaces(
+        structures,
+        template,
+        maker.calculator,
+        maker.settings,
+        maker.calculator_kwargs,
+        maker.workers,
+        progress,
+    )
+    calculator = get_calculator(maker.calculator, **dict(maker.calculator_kwargs))
+    if maker.bulk_cells is None:
+        specs = (template.system.substrate, template.system.film)
+        bulks = {s.bulk: AseAtomsAdaptor.get_atoms(s.load_structure()) for s in specs}
+    else:
+        bulks = {name: AseAtomsAdaptor.get_atoms(load_bulk(name)) for name in maker.bulk_cells}
+    return [
+        *relaxations,
+        *label_bulk_cells(calculator, bulks, maker.n_per_bulk, calculator_name=maker.calculator),
+        *label_contacts(
+            calculator,
+            relaxations,
+            maker.n_contacts,
+            maker.contact_distances,
+            calculator_name=maker.calculator,
+        ),
+    ]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from .test_relax import rattled_set
 runner = CliRunner()
 
 
-def label(path, out):
+def label(path, out, *extra):
     return runner.invoke(
         app,
         [
@@ -28,21 +28,31 @@ def label(path, out):
             "2",
             "--max-steps",
             "6",
+            *extra,
         ],
     )
 
 
 def test_cli_label_writes_trajectories_and_split_frames(template, tmp_path):
+    from monty.serialization import loadfn
+
     structures = RandomInterfaceGenerator(template).generate(3, seed=8)
-    result = label(structures.write_extxyz(tmp_path / "random.extxyz"), tmp_path / "labels")
+    path = structures.write_extxyz(tmp_path / "random.extxyz")
+    result = label(path, tmp_path / "labels", "--n-per-bulk", "1", "--contacts", "2")
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "labels" / "trajectories.json.gz").exists()
+    labels = [t.label for t in loadfn(tmp_path / "labels" / "trajectories.json.gz")]
+    # the label job's data set: relaxations, one cell per bulk, 2 contacts per relaxation
+    assert labels[:3] == ["8-0", "8-1", "8-2"]
+    assert sorted(labels[3:5]) == ["bulk-Li3ScCl6-0", "bulk-LiCoO2-0"]
+    assert len(labels) == 11 and all(x.startswith("contact-8-") for x in labels[5:])
     for split in ("train", "val", "test"):
         assert (tmp_path / "labels" / f"{split}.extxyz").exists()
-    assert "3 relaxations" in result.output and "Note:" not in result.output
+    output = " ".join(result.output.split())
+    assert "3 relaxations" in output and "8 single-point labels" in output
+    assert "Note:" not in output
     # two structures cannot fill three splits: said at the end, not found out by `train`
     two = RandomInterfaceGenerator(template).generate(2, seed=8)
-    result = label(two.write_extxyz(tmp_path / "two.extxyz"), tmp_path / "two")
+    result = label(two.write_extxyz(tmp_path / "two.extxyz"), tmp_path / "two", "--workers", "2")
     assert result.exit_code == 0, result.output
     note = " ".join(result.output.split())
     assert "no frames for" in note and "label at least 3 structures" in note
