@@ -253,13 +253,12 @@ def label_contacts(
 _WORKER: dict[str, Any] = {}
 
 
-def _init_label_worker(name: str, kwargs: dict, threads: int | None = None) -> None:
-    """Build this process's calculator once (a worker also gets ``threads`` torch threads)."""
-    if threads is not None:
-        import torch
+def _init_label_worker(name: str, kwargs: dict, threads: int) -> None:
+    """A worker process's calculator, built once, and its share of the torch threads."""
+    import torch
 
-        torch.set_num_threads(threads)
-        retain_freed_memory()
+    torch.set_num_threads(threads)
+    retain_freed_memory()
     _WORKER["calculator"] = get_calculator(name, **kwargs)
     _WORKER["name"] = name
 
@@ -299,10 +298,12 @@ def label_interfaces(
         tasks.append((atoms, template.region_indices(atoms.positions), settings, label))
     workers = min(workers, len(tasks))
     if workers <= 1:
-        _init_label_worker(calculator, kwargs)
+        reference = get_calculator(calculator, **kwargs)
         trajectories = []
-        for task in tasks:
-            trajectories.append(_label_one(task))
+        for atoms, region, task_settings, label in tasks:
+            trajectories.append(
+                relax_two_stage(atoms, reference, region, task_settings, label, calculator)
+            )
             if progress is not None:
                 progress(1)
         return trajectories

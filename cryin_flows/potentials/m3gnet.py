@@ -37,8 +37,8 @@ class M3GNetSettings(SerializableModel):
     stress_weight: float = Field(
         0.1,
         ge=0,
-        description="Loss weight of stresses; 0 trains without them (faster; the study's "
-        "relaxations keep the cell fixed)",
+        description="Loss weight of stresses; 0 trains without them (the study's relaxations "
+        "keep the cell fixed; measured no faster on CPU)",
     )
     units: int = Field(64, ge=1, description="M3GNet hidden units")
     nblocks: int = Field(3, ge=1, description="M3GNet interaction blocks")
