@@ -112,8 +112,17 @@ def potential_train(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed")] = None,
     units: Annotated[int | None, typer.Option("--units", help="M3GNet hidden units")] = None,
     nblocks: Annotated[int | None, typer.Option("--nblocks", help="M3GNet blocks")] = None,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--init-from",
+            help="Fine-tune this potential (a folder as --potential takes) instead of starting "
+            "from scratch; its units, blocks and cutoffs are kept",
+        ),
+    ] = None,
 ) -> None:
-    """Train an M3GNet potential from scratch; MAEs per split and a parity plot.
+    """Train an M3GNet potential from scratch (or fine-tune one); MAEs per split and a parity
+    plot.
 
     Options left out take M3GNetSettings' defaults (the paper's). The model is saved in
     OUT/potential; `cryin relax --potential` takes OUT or OUT/potential.
@@ -132,7 +141,9 @@ def potential_train(
         )
     )
     with err_console.status("training M3GNet"):
-        summary = train_m3gnet(frames_dir, out, settings)
+        summary = train_m3gnet(frames_dir, out, settings, init_from)
+    if summary.init_from:
+        console.print(f"fine-tuned from {summary.init_from}")
     for split, m in summary.metrics.items():
         console.print(f"{split:5s}: {m.errors_text()} ({m.n_frames} frames)")
     console.print(f"potential: [bold]{summary.potential_dir}[/], parity plot {summary.parity_plot}")

@@ -144,14 +144,27 @@ def summary_rows(result, store) -> list[tuple[str, str, str]]:
     )
     counts = "/".join(str(frames.counts[k]) for k in ("train", "val", "test"))
     rows.append(("training frames (train/val/test)", counts, "paper: 15,484 DFT frames"))
-    rows.append(
-        (
-            "potential",
-            f"lr {potential.settings.learning_rate:g}, batch {potential.settings.batch_size}, "
-            f"{potential.epochs} epochs",
-            "paper: lr 1e-3, batch 4",
-        )
+    first = load_output(result.uuids.get("initial_potential", result.uuids["potential"]), store)
+    trained = (
+        f"lr {first.settings.learning_rate:g}, batch {first.settings.batch_size}, "
+        f"{first.epochs} epochs"
     )
+    if potential.fine_tunes:
+        rounds = f"{potential.fine_tunes} round" + ("s" if potential.fine_tunes > 1 else "")
+        trained += (
+            f"; then fine-tuned in {rounds} of active learning (epochs in the last round: "
+            f"{potential.epochs})"
+        )
+    rows.append(("potential", trained, "paper: lr 1e-3, batch 4; no active learning"))
+    if potential.fine_tunes:
+        before = first.metrics.get("test") or first.metrics.get("train")
+        rows.append(
+            (
+                "potential test MAE before active learning",
+                before.errors_text(),
+                "on its own frame set's test split (active learning's frames train by default)",
+            )
+        )
     test = potential.metrics.get("test") or potential.metrics.get("train")
     spread = (
         f"; spread of its test energies {test.energy_std_mev_atom:.1f} meV/atom (ranking "

@@ -5,6 +5,8 @@ Stages (each a flow maker, usable alone):
 1. ``dataset``: random interfaces (with and without exchanges) -> reference labels (two-stage
    VASP DFT+U, CHGNet or any ASE calculator) -> training frames;
 2. ``potential``: M3GNet learning rate x batch size sweep -> the lowest validation loss;
+   ``refine`` (active learning, not in the paper; ``refine.rounds`` 0 leaves it out): relax with
+   it, label the end points, fine-tune, repeat;
 3. ``training_set``: many random interfaces relaxed with the potential -> γ̃ -> γ̃ <= 0 subset;
 4. ``gan_sweep``: λ x variant x seed -> train -> generate -> clean -> relax -> γ̃ (training e_ref);
 5. ``evaluation``: every generated set and the random set against the training set -> report.
@@ -21,12 +23,18 @@ from jobflow import Flow, Job, Maker
 
 from cryin_flows.flows.dataset import DatasetFlowMaker
 from cryin_flows.flows.gan import GanSweepMaker, run_name
+from cryin_flows.flows.refine import RefineFlowMaker
 from cryin_flows.flows.training_set import TrainingSetFlowMaker
 from cryin_flows.makers.evaluation import EvaluateMaker
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker
-from cryin_flows.makers.potentials import PotentialSweepMaker, ReferenceCheckMaker, RelaxMaker
+from cryin_flows.makers.potentials import (
+    M3GNetTrainMaker,
+    PotentialSweepMaker,
+    ReferenceCheckMaker,
+    RelaxMaker,
+)
 
-STAGES = ("dataset", "potential", "training set", "gan", "evaluation")
+STAGES = ("dataset", "potential", "refine", "training set", "gan", "evaluation")
 
 
 def categorise(flow: Flow | Job, category: str) -> None:
@@ -49,6 +57,7 @@ class CryinGanStudyMaker(Maker):
     template: InterfaceTemplateMaker = field(default_factory=InterfaceTemplateMaker)
     dataset: DatasetFlowMaker = field(default_factory=DatasetFlowMaker)
     potential: PotentialSweepMaker = field(default_factory=PotentialSweepMaker)
+    refine: RefineFlowMaker = field(default_factory=RefineFlowMaker)
     training_set: TrainingSetFlowMaker = field(default_factory=TrainingSetFlowMaker)
     gan_sweep: GanSweepMaker = field(default_factory=GanSweepMaker)
     evaluation: EvaluateMaker = field(default_factory=EvaluateMaker)
@@ -58,7 +67,7 @@ class CryinGanStudyMaker(Maker):
     results_dir: str | None = None
 
     def stages(self) -> dict[str, Flow]:
-        """The five stage flows, wired together, in running order."""
+        """The stage flows, wired together, in running order (``refine`` only with rounds)."""
         cpu, gpu = self.categories.get("cpu", ""), self.categories.get("gpu", "")
         template = self.template.make()
         dataset = self.dataset.make(template.output)
@@ -66,16 +75,27 @@ class CryinGanStudyMaker(Maker):
         categorise(dataset_flow, cpu)
         potential = self.potential.make(dataset.output)
         categorise(potential, gpu)
+        flows = {"dataset": dataset_flow, "potential": potential}
+        chosen = potential.output
+        if self.refine.rounds:
+            refine = replace(self.refine, relax=self._with_results_dir(self.refine.relax)).make(
+                template.output, dataset.output, potential.output
+            )
+            for job, _ in refine.iterflow():
+                on_gpu = isinstance(job.maker, (RelaxMaker, M3GNetTrainMaker))
+                categorise(job, gpu if on_gpu else cpu)
+            flows["refine"] = refine
+            chosen = refine.output["potential"]
         training = replace(
             self.training_set, relax=self._with_results_dir(self.training_set.relax)
-        ).make(template.output, potential.output)
+        ).make(template.output, chosen)
         for job, _ in training.iterflow():
             if isinstance(job.maker, RelaxMaker):
                 categorise(job, gpu)
         sweep = replace(self.gan_sweep, relax=self._with_results_dir(self.gan_sweep.relax))
         gan = sweep.make(
             training.output.training_set,
-            potential=potential.output,
+            potential=chosen,
             template=template.output,
             e_ref=training.output.e_ref,
         )
@@ -96,7 +116,8 @@ class CryinGanStudyMaker(Maker):
         )
         categorise(evaluate, cpu)
         evaluation = Flow([evaluate], output=evaluate.output, name="evaluation")
-        return dict(zip(STAGES, (dataset_flow, potential, training, gan, evaluation), strict=True))
+        flows.update({"training set": training, "gan": gan, "evaluation": evaluation})
+        return {name: flows[name] for name in STAGES if name in flows}
 
     def _with_results_dir(self, relax: RelaxMaker) -> RelaxMaker:
         return replace(relax, results_dir=self.results_dir or relax.results_dir)
@@ -104,14 +125,17 @@ class CryinGanStudyMaker(Maker):
     def make(self) -> Flow:
         """One Flow of the stages; its output names the documents people look up."""
         stages = self.stages()
+        refined = stages.get("refine")
         output = {
             "template": stages["dataset"].jobs[0].output,
-            "frames": stages["dataset"].output,
-            "potential": stages["potential"].output,
+            "frames": refined.output["frames"] if refined else stages["dataset"].output,
+            "potential": refined.output["potential"] if refined else stages["potential"].output,
             "training_set": stages["training set"].output,
             "gan_runs": stages["gan"].output,
             "evaluation": stages["evaluation"].output,
         }
+        if refined:
+            output["initial_potential"] = stages["potential"].output
         for job, _ in stages["training set"].iterflow():
             if isinstance(job.maker, ReferenceCheckMaker):
                 output["reference_check"] = job.output

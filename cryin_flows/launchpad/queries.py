@@ -46,6 +46,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "settings.batch_size",
         "epochs",
         "best_epoch",
+        "fine_tunes",
         "val_loss",
         "metrics.test.energy_mae_mev_atom",
         "metrics.test.force_mae_mev_a",

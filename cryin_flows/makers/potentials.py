@@ -123,8 +123,21 @@ class FramesMaker(Maker):
     out_dir: str | None = None
 
     @job(data="frames_extxyz")
-    def make(self, labels: LabelDoc) -> FrameSetDoc:
-        """Single-point labels (``bulk-*``, ``contact-*``) all go to the training split."""
+    def make(self, labels: LabelDoc, base: FrameSetDoc | None = None) -> FrameSetDoc:
+        """Single-point labels (``bulk-*``, ``contact-*``) all go to the training split.
+
+        With ``base`` (an earlier frame set), the new frames join its splits: each file holds
+        base's frames, then the new ones (active learning, ``flows.refine``).
+        """
+        if base is not None:
+            clash = {t.label for t in labels.trajectories} & {
+                label for members in base.relaxations.values() for label in members
+            }
+            if clash:
+                raise ConfigurationError(
+                    f"frames: relaxation labels already in the base frame set: "
+                    f"{', '.join(sorted(clash))}"
+                )
         split, counts, paths = write_frame_splits(
             labels.trajectories,
             job_folder(self.out_dir, "frames"),
@@ -132,7 +145,10 @@ class FramesMaker(Maker):
             self.every,
             self.fractions,
             self.seed,
+            base=None if base is None else base.read_frames(),
         )
+        if base is not None:
+            split = {name: [*base.relaxations.get(name, []), *split[name]] for name in split}
         return FrameSetDoc(
             counts=counts,
             relaxations=split,
@@ -142,6 +158,7 @@ class FramesMaker(Maker):
             first_step=self.first_step,
             every=self.every,
             seed=self.seed,
+            base_counts=None if base is None else base.counts,
             frames_extxyz={name: path.read_text() for name, path in paths.items()},
         )
 
@@ -155,16 +172,32 @@ class M3GNetTrainMaker(Maker):
     out_dir: str | None = None
 
     @job
-    def make(self, frames: FrameSetDoc | str) -> PotentialDoc:
-        """``frames``: a FrameSetDoc or a folder with train/val/test.extxyz."""
+    def make(
+        self, frames: FrameSetDoc | str, init_from: PotentialDoc | str | None = None
+    ) -> PotentialDoc:
+        """``frames``: a FrameSetDoc or a folder with train/val/test.extxyz. ``init_from``: a
+        potential (document or folder) to fine-tune instead of starting from scratch."""
         frames_dir = (
             Path(frames.files["train"].path).parent
             if isinstance(frames, FrameSetDoc)
             else Path(frames)
         )
+        start, fine_tunes = init_from, 0
+        if isinstance(init_from, PotentialDoc):
+            start, fine_tunes = checked_potential_dir(init_from), init_from.fine_tunes
         out = job_folder(self.out_dir, "potential")
-        summary = train_m3gnet(frames_dir, out, self.settings)
-        return PotentialDoc.from_training(summary)
+        summary = train_m3gnet(frames_dir, out, self.settings, init_from=start)
+        doc = PotentialDoc.from_training(summary)
+        doc.fine_tunes = fine_tunes + 1 if start is not None else 0
+        return doc
+
+
+def checked_potential_dir(potential: PotentialDoc) -> str:
+    """The document's potential folder, once its files are checked against their hashes."""
+    for name, ref in potential.files.items():
+        if FileRef.of(Path(potential.potential_dir) / name).sha256 != ref.sha256:
+            raise ConfigurationError(f"{potential.potential_dir}/{name} changed since training")
+    return potential.potential_dir
 
 
 @job
@@ -215,11 +248,9 @@ class RelaxMaker(Maker):
         else to ``relax_<uuid>/relaxations.jsonl`` in the job's folder; a rerun that finds the
         file resumes.
         """
-        pot_dir = potential.potential_dir if isinstance(potential, PotentialDoc) else potential
-        if isinstance(potential, PotentialDoc):
-            for name, ref in potential.files.items():
-                if FileRef.of(Path(pot_dir) / name).sha256 != ref.sha256:
-                    raise ConfigurationError(f"{pot_dir}/{name} changed since training")
+        pot_dir = (
+            checked_potential_dir(potential) if isinstance(potential, PotentialDoc) else potential
+        )
         if self.results_path:
             results = Path(self.results_path).resolve()
         elif self.results_dir and CURRENT_JOB.job is not None:

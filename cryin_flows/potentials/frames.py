@@ -98,20 +98,23 @@ def write_frame_splits(
     every: int = 10,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     seed: int = 0,
+    base: dict[str, list[Atoms]] | None = None,
 ) -> tuple[dict[str, list[str]], dict[str, int], dict[str, Path]]:
     """Harvest, split by relaxation (``bulk-*`` and ``contact-*`` labels always train), write
-    extxyz.
+    extxyz. ``base`` frames per split (an earlier frame set) come first in each file.
 
-    Returns (relaxation labels per split, frames per split, file per split).
+    Returns (relaxation labels per split, frames per split, file per split); the labels are
+    the new trajectories', the counts and files include ``base``.
     """
     out_dir = Path(out_dir)
     by_label = {t.label: harvest(t, first, every) for t in trajectories}
     single = [label for label in by_label if label.startswith(TRAIN_ONLY_PREFIXES)]
     split = split_labels([label for label in by_label if label not in single], fractions, seed)
     split["train"] = [*split["train"], *single]
+    base = base or {}
     counts, paths = {}, {}
     for name, members in split.items():
-        frames = [f for label in members for f in by_label[label]]
+        frames = [*base.get(name, []), *(f for label in members for f in by_label[label])]
         counts[name] = len(frames)
         if frames:
             paths[name] = write_frames(frames, out_dir / f"{name}.extxyz")

@@ -86,6 +86,9 @@ class TrainingSummary(BaseModel):
     metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
     val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
     settings: M3GNetSettings = Field(description="Hyperparameters")
+    init_from: str | None = Field(
+        None, description="Potential folder fine-tuned from; None: trained from scratch"
+    )
 
 
 def split_paths(frames_dir: str | Path) -> dict[str, Path]:
@@ -154,13 +157,19 @@ def _training_log(path: Path):
 
 
 def train_m3gnet(
-    frames_dir: str | Path, out_dir: str | Path, settings: M3GNetSettings | None = None
+    frames_dir: str | Path,
+    out_dir: str | Path,
+    settings: M3GNetSettings | None = None,
+    init_from: str | Path | None = None,
 ) -> TrainingSummary:
     """Train from ``frames_dir/{train,val,test}.extxyz``; save to ``out_dir/potential``.
 
-    Element reference energies are fitted by least squares on the training frames
-    (matgl's ``fit_element_refs``; the minimum-norm solution when, without bulk cells, every
-    frame has one stoichiometry). Returns a summary with per-split metrics and file paths.
+    From scratch, element reference energies are fitted by least squares on the training
+    frames (matgl's ``fit_element_refs``; the minimum-norm solution when, without bulk cells,
+    every frame has one stoichiometry). With ``init_from`` (a saved potential), training
+    continues from its weights and keeps its element references and architecture (units,
+    blocks, cutoffs; the summary's settings say which). Returns a summary with per-split
+    metrics and file paths.
     """
     import lightning.pytorch as pl
 
@@ -169,14 +178,45 @@ def train_m3gnet(
     paths = split_paths(frames_dir)
     frames = {name: _check_frames(path) for name, path in paths.items()}
     elements = tuple(sorted({s for f in frames["train"] for s in f.get_chemical_symbols()}))
+    start = None
+    if init_from is not None:
+        init_from = find_potential_dir(init_from).resolve()
+        start = load_potential(init_from)
+        model = start.model
+        missing = sorted(set(elements) - set(model.element_types))
+        if missing:
+            raise ConfigurationError(
+                f"{frames_dir}: elements {', '.join(missing)} are not in the potential to "
+                f"fine-tune ({init_from}: {', '.join(model.element_types)})"
+            )
+        elements = tuple(model.element_types)
+        settings = settings.model_copy(update=_architecture(model))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pl.seed_everything(settings.seed, workers=True, verbose=False)
     with _training_log(out_dir / "training.log"):
-        return _train(frames, paths, elements, out_dir, settings)
+        return _train(frames, paths, elements, out_dir, settings, start, init_from)
 
 
-def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> dict:
+def _architecture(model) -> dict:
+    """The settings fields an M3GNet model fixes (what fine-tuning cannot change)."""
+    return {
+        "units": int(model.units),
+        "nblocks": int(model.n_blocks),
+        "cutoff": float(model.cutoff),
+        "threebody_cutoff": float(model.threebody_cutoff),
+    }
+
+
+def _train(
+    frames,
+    paths,
+    elements,
+    out_dir: Path,
+    settings: M3GNetSettings,
+    start=None,
+    init_from: Path | None = None,
+) -> TrainingSummary:
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from matgl.models import M3GNet
@@ -193,21 +233,25 @@ def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> 
         )
         for name in SPLITS
     }
-    refs = fit_element_refs(
-        [AseAtomsAdaptor.get_structure(a) for a in frames["train"]],
-        [a.get_potential_energy() for a in frames["train"]],
-        elements,
-    )
-    model = M3GNet(
-        element_types=elements,
-        units=settings.units,
-        nblocks=settings.nblocks,
-        dim_node_embedding=settings.units,
-        dim_edge_embedding=settings.units,
-        cutoff=settings.cutoff,
-        threebody_cutoff=settings.threebody_cutoff,
-        is_intensive=False,
-    )
+    if start is not None:
+        model = start.model
+        refs = start.element_refs.property_offset.detach().cpu().numpy()
+    else:
+        refs = fit_element_refs(
+            [AseAtomsAdaptor.get_structure(a) for a in frames["train"]],
+            [a.get_potential_energy() for a in frames["train"]],
+            elements,
+        )
+        model = M3GNet(
+            element_types=elements,
+            units=settings.units,
+            nblocks=settings.nblocks,
+            dim_node_embedding=settings.units,
+            dim_edge_embedding=settings.units,
+            cutoff=settings.cutoff,
+            threebody_cutoff=settings.threebody_cutoff,
+            is_intensive=False,
+        )
     best = ModelCheckpoint(
         dirpath=out_dir / ".checkpoints",
         filename="best",
@@ -263,6 +307,7 @@ def _train(frames, paths, elements, out_dir: Path, settings: M3GNetSettings) -> 
         metrics=metrics,
         val_loss=_loss(parity["val"], settings) if "val" in parity else None,
         settings=settings,
+        init_from=None if init_from is None else str(init_from),
     )
     (out_dir / "training_summary.json").write_text(summary.model_dump_json(indent=1))
     return summary

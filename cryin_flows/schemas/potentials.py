@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+from ase import Atoms
+from ase.io import read as ase_read
 from pydantic import ConfigDict, Field
 
 from cryin_flows.analysis.statistics import Stats
@@ -82,7 +85,19 @@ class FrameSetDoc(OutputDoc):
         "energy eV, forces eV/Å, stress eV/Å³ (ASE; matgl converts to GPa, compressive -)",
         description="Units in the files",
     )
+    base_counts: dict[str, int] | None = Field(
+        None,
+        description="Frames per split taken over from the frame set this one extends (active "
+        "learning); None: harvested here only",
+    )
     frames_extxyz: dict[str, str] = Field(description="The files' content (data store)")
+
+    def read_frames(self) -> dict[str, list[Atoms]]:
+        """The frames per split, from the stored file content (energies, forces, stresses)."""
+        return {
+            name: ase_read(io.StringIO(text), index=":", format="extxyz") if text else []
+            for name, text in self.frames_extxyz.items()
+        }
 
 
 class PotentialDoc(OutputDoc):
@@ -101,6 +116,12 @@ class PotentialDoc(OutputDoc):
     )
     val_loss: float | None = Field(description="MSE_E + MSE_F + 0.1 MSE_S on validation")
     metrics: dict[str, PotentialMetrics] = Field(description="MAEs per split")
+    init_from: str | None = Field(
+        None, description="Potential folder these weights were fine-tuned from; None: scratch"
+    )
+    fine_tunes: int = Field(
+        0, description="Fine-tuning rounds behind these weights (active learning); 0: scratch"
+    )
 
     @classmethod
     def from_training(cls, summary: TrainingSummary) -> PotentialDoc:
@@ -117,6 +138,7 @@ class PotentialDoc(OutputDoc):
             best_epoch=summary.best_epoch,
             val_loss=summary.val_loss,
             metrics=summary.metrics,
+            init_from=summary.init_from,
         )
 
 

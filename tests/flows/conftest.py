@@ -24,6 +24,19 @@ TINY_STUDY = {
         },
     },
     "potential": {"batch_sizes": [4], "train": {"settings": {"max_epochs": 2, "patience": 2}}},
+    # one round of active learning, labelled by the same Lennard-Jones reference
+    "refine": {
+        "rounds": 1,
+        "n": 2,
+        "relax": {"settings": {"max_steps": 5}},
+        "label": {
+            "calculator": "ase.calculators.lj:LennardJones",
+            "calculator_kwargs": {"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
+            "settings": {"stage2_max_steps": 3},
+            "workers": 1,
+        },
+        "train": {"settings": {"max_epochs": 1, "patience": 1}},
+    },
     "training_set": {
         "n_random": 8,
         "chunk": 4,

@@ -17,6 +17,7 @@ from cryin_flows.settings import get_settings
 REDUCED = {
     "dataset": {"n_label": 5, "label": {"settings": {"stage2_max_steps": 25}}},
     "potential": {"train": {"settings": {"max_epochs": 15, "patience": 15}}},
+    "refine": {"rounds": 1, "n": 4, "train": {"settings": {"max_epochs": 3, "patience": 3}}},
     "training_set": {"n_random": 8, "chunk": 8, "energy": {"training_set_size": 4}},
 }
 
@@ -27,7 +28,7 @@ def test_demo_preset_potential_relaxes_without_collapse(tmp_path, monkeypatch):
     study = configure(load_study("demo"), REDUCED)
     assert study.dataset.label.n_contacts > 0  # the preset's guard against collapse
     stages = study.stages()
-    flow = Flow([stages["dataset"], stages["potential"], stages["training set"]])
+    flow = Flow([stages[name] for name in ("dataset", "potential", "refine", "training set")])
     store = get_job_store(get_settings(project_dir=tmp_path / "proj"))
     run_locally(flow, store=store, log=False, ensure_success=True)
 
@@ -37,9 +38,18 @@ def test_demo_preset_potential_relaxes_without_collapse(tmp_path, monkeypatch):
     assert potential.best_epoch is not None and 1 <= potential.best_epoch <= 15
     assert potential.metrics["test"].energy_mae_mev_atom < 60  # a usable, not a paper, potential
 
+    # one round of active learning: 4 relaxations with it, labelled from their end points by
+    # CHGNet, fine-tuned on the frames so far; the training set is relaxed with the result
+    tuned = load_output(stages["refine"].output["potential"].uuid, store)
+    grown = load_output(stages["refine"].output["frames"].uuid, store)
+    assert tuned.fine_tunes == 1 and tuned.init_from == potential.potential_dir
+    assert grown.base_counts == frames.counts and grown.counts["train"] > frames.counts["train"]
+    assert tuned.metrics["test"].energy_mae_mev_atom < 60
+
     relax_jobs = [
         job for job, _ in stages["training set"].iterflow() if job.name.startswith("relax")
     ]
+    assert load_output(relax_jobs[0].uuid, store).potential_dir == tuned.potential_dir
     records, structures = [], []
     for job in relax_jobs:
         doc = load_output(job.uuid, store)

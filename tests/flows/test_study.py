@@ -125,6 +125,41 @@ def test_paper_flow_shape_and_categories():
     }
 
 
+def test_refine_rounds_chain_the_potentials():
+    """Each active-learning round relaxes with the last round's potential and fine-tunes it;
+    the training set and the GAN stage use the last one."""
+    from cryin_flows.flows.refine import RefineFlowMaker
+
+    study = load_study("demo", overrides=["refine.rounds=2"])
+    stages = study.stages()
+    assert list(stages) == [
+        "dataset",
+        "potential",
+        "refine",
+        "training set",
+        "gan",
+        "evaluation",
+    ]
+    jobs = {job.name: job for job, _ in stages["refine"].iterflow()}
+    best = stages["potential"].output.uuid
+    assert jobs["relax (refine 1)"].function_args[1].uuid == best
+    assert jobs["potential (refine 1)"].function_kwargs["init_from"].uuid == best
+    tuned = jobs["potential (refine 1)"].uuid
+    assert jobs["relax (refine 2)"].function_args[1].uuid == tuned
+    assert jobs["potential (refine 2)"].function_kwargs["init_from"].uuid == tuned
+    assert jobs["frames (refine 2)"].function_kwargs["base"].uuid == jobs["frames (refine 1)"].uuid
+    last = jobs["potential (refine 2)"].uuid
+    training = [job for job, _ in stages["training set"].iterflow()]
+    relax = next(job for job in training if job.name.startswith("relax"))
+    assert relax.function_args[1].uuid == last
+    category = {name: job.config.manager_config.get("_category") for name, job in jobs.items()}
+    assert category["potential (refine 2)"] == category["relax (refine 1)"] == "gpu"
+    assert category["label (refine 1)"] == "cpu"
+    with pytest.raises(ConfigurationError, match=r"rounds \(0\) and n \(12\) must be >= 1"):
+        RefineFlowMaker().make(None, None, None)
+    assert "refine" not in load_study("paper").stages()
+
+
 @pytest.mark.slow  # the whole study
 def test_tiny_study_end_to_end(tiny_study):
     project, output = tiny_study
@@ -138,6 +173,33 @@ def test_tiny_study_end_to_end(tiny_study):
     store = get_job_store(get_settings(project_dir=project))
     evaluation = load_output(flow.output["evaluation"].uuid, store)
     assert isinstance(evaluation, EvaluationDoc)
+    # one round of active learning: the study goes on with the fine-tuned potential
+    first = load_output(flow.output["initial_potential"].uuid, store)
+    potential = load_output(flow.output["potential"].uuid, store)
+    assert (first.fine_tunes, potential.fine_tunes) == (0, 1)
+    assert potential.init_from == first.potential_dir
+    frames = load_output(flow.output["frames"].uuid, store)
+    assert frames.base_counts is not None and frames.counts["test"] == frames.base_counts["test"]
+    assert frames.counts["train"] > frames.base_counts["train"]
+    refined = [r for r in frames.relaxations["train"] if r.startswith("3-")]
+    assert sorted(refined) == ["3-0", "3-1"]  # refine.seed 3, n 2
+    relaxations = [
+        load_output(job.uuid, store) for job, _ in flow.iterflow() if job.name == "relax random 0-3"
+    ]
+    assert relaxations[0].potential_dir == potential.potential_dir
+    # the closing table says so, and gives the test error before it
+    from cryin_flows.cli.study import summary_rows
+    from cryin_flows.flows.run import StudyResult
+
+    uuids = {name: ref.uuid for name, ref in flow.output.items() if name != "gan_runs"}
+    result = StudyResult("embedded", project, uuids, {"ran": 0, "skipped": 0}, 0.0)
+    rows = {row[0]: row[1:] for row in summary_rows(result, store)}
+    assert rows["potential"][0].endswith(
+        "fine-tuned in 1 round of active learning (epochs in the last round: 1)"
+    )
+    assert (
+        rows["potential test MAE before active learning"][0] == first.metrics["test"].errors_text()
+    )
     assert set(evaluation.datasets) == {"training", "random", "cryingan λ=0.05 seed=0"}
     assert (project / "studies" / "demo" / "report" / "report.html").exists()
     training = load_output(flow.output["training_set"].uuid, store)

@@ -82,6 +82,15 @@ def test_cli_train_and_relax(tmp_path):
     assert "meV/atom" in result.output
     summary = json.loads((tmp_path / "pot" / "training_summary.json").read_text())
     assert set(summary["metrics"]) == {"train", "val", "test"}
+    # fine-tuning it: the first model's size, whatever --units says
+    args = ["potential", "train", str(tmp_path / "frames"), "--out", str(tmp_path / "tuned")]
+    result = runner.invoke(
+        app, [*args, "--epochs", "1", "--units", "8", "--init-from", str(tmp_path / "pot")]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"fine-tuned from {tmp_path / 'pot' / 'potential'}" in result.output.replace("\n", "")
+    tuned = json.loads((tmp_path / "tuned" / "training_summary.json").read_text())
+    assert tuned["settings"]["units"] == 16 and tuned["epochs"] == 1
 
     to_relax = rattled_set(3).write_extxyz(tmp_path / "in.extxyz")
     out = tmp_path / "relaxed.extxyz"

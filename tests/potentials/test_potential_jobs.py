@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +147,78 @@ def test_training_without_stresses_reports_no_stress_error(tmp_path):
     assert load_potential(summary.potential_dir).calc_stresses is False
     with pytest.raises(ValueError, match="greater than or equal to 0"):
         M3GNetSettings(stress_weight=-0.1)
+
+
+def _lj_labels(template, seed: int, n: int = 3) -> LabelDoc:
+    """Reference relaxations of ``n`` random interfaces by Lennard-Jones (seconds)."""
+    narrow = RandomFillSettings(thickness_range=(4.0, 4.0))
+    structures = RandomInterfaceGenerator(template, narrow).generate(n, seed=seed)
+    maker = LabelMaker(
+        calculator="ase.calculators.lj:LennardJones",
+        calculator_kwargs={"sigma": 2.2, "epsilon": 0.02, "rc": 5.0},
+        settings=LabelSettings(stage1_steps=0, stage2_max_steps=4),
+        n_per_bulk=0,
+    )
+    return LabelMaker.make.original(maker, structures, template)
+
+
+def test_frames_extend_a_base_frame_set(template, tmp_path):
+    """Active learning adds frames to the splits of the frame set so far: base frames first,
+    the split-by-relaxation rule kept, a relaxation already in the base refused."""
+    first, second = _lj_labels(template, seed=5), _lj_labels(template, seed=6)
+    base = FramesMaker.make.original(
+        FramesMaker(first_step=1, every=1, out_dir=str(tmp_path / "f0")), first
+    )
+    maker = FramesMaker(
+        first_step=1, every=2, fractions=(1.0, 0.0, 0.0), out_dir=str(tmp_path / "f1")
+    )
+    grown = FramesMaker.make.original(maker, second, base)
+    new = sum(len(harvest_indices(len(t), 1, 2)) for t in second.trajectories)
+    assert grown.base_counts == base.counts
+    assert grown.counts == {**base.counts, "train": base.counts["train"] + new}
+    n_base = len(base.relaxations["train"])
+    assert grown.relaxations["train"][:n_base] == base.relaxations["train"]
+    assert sorted(grown.relaxations["train"][n_base:]) == ["6-0", "6-1", "6-2"]
+    assert grown.relaxations["test"] == base.relaxations["test"]
+    written = grown.read_frames()
+    assert [a.get_potential_energy() for a in written["train"][: base.counts["train"]]] == [
+        a.get_potential_energy() for a in base.read_frames()["train"]
+    ]
+    last = next(t for t in second.trajectories if t.label == grown.relaxations["train"][-1])
+    np.testing.assert_allclose(written["train"][-1].get_forces(), last.forces[-1], atol=1e-6)
+    with pytest.raises(ConfigurationError, match="already in the base frame set: 5-0, 5-1"):
+        FramesMaker.make.original(maker, first, base)
+
+
+def test_fine_tuning_starts_from_the_given_weights(tiny_potential, tmp_path):
+    """``init_from`` continues from a potential's weights and element references: with a
+    vanishing learning rate its predictions are the start's, not a fresh model's; the
+    architecture is the start's whatever the settings say."""
+    from cryin_flows.potentials.m3gnet import ase_calculator, train_m3gnet
+
+    frames = labelled_rocksalt(6, seed=4)
+    for name, part in (("train", frames[:4]), ("val", frames[4:5]), ("test", frames[5:])):
+        write_frames(part, tmp_path / "frames" / f"{name}.extxyz")
+    settings = M3GNetSettings(
+        units=8, nblocks=2, max_epochs=1, patience=1, learning_rate=1e-12, accelerator="cpu"
+    )
+    tuned = train_m3gnet(tmp_path / "frames", tmp_path / "tuned", settings, tiny_potential)
+    scratch = train_m3gnet(tmp_path / "frames", tmp_path / "scratch", settings)
+    assert tuned.init_from == str(Path(tiny_potential).resolve()) and scratch.init_from is None
+    assert (tuned.settings.units, tuned.settings.nblocks) == (16, 1)  # the start's
+    assert tuned.settings.learning_rate == 1e-12  # what fine-tuning does set
+    probe = frames[5].copy()
+    energies = {}
+    for name, path in (("start", tiny_potential), ("tuned", tuned.potential_dir)):
+        probe.calc = ase_calculator(path)
+        energies[name] = probe.get_potential_energy()
+    probe.calc = ase_calculator(scratch.potential_dir)
+    assert energies["tuned"] == pytest.approx(energies["start"], abs=1e-4)
+    assert abs(probe.get_potential_energy() - energies["start"]) > 0.1
+
+    sodium = bulk("NaCl", "rocksalt", a=5.6, cubic=True)
+    sodium.calc = SinglePointCalculator(sodium, energy=-20.0, forces=np.zeros((8, 3)))
+    for name in ("train", "val", "test"):
+        write_frames([sodium], tmp_path / "na" / f"{name}.extxyz")
+    with pytest.raises(ConfigurationError, match="elements Na are not in the potential"):
+        train_m3gnet(tmp_path / "na", tmp_path / "out", settings, tiny_potential)
