@@ -23,6 +23,9 @@ from cryin_flows.utils import parse_key_value
 
 # one relaxation setting for active learning, the training set and the generated structures
 _DEMO_RELAX = {"settings": {"fmax": 0.1, "max_steps": 200}}
+# generated structures stop sooner: at this GAN size none converges in 200 steps either (92 s of
+# the demo's time went to finding that out), and the time is better spent on the potential
+_DEMO_GENERATED_RELAX = {"settings": {"fmax": 0.1, "max_steps": 100}}
 # one set of training settings for the first training and the fine-tuning rounds
 _DEMO_TRAINING = {"batch_size": 4, "energy_weight": 10.0, "accelerator": "cpu"}
 
@@ -63,14 +66,14 @@ DEMO_PRESET: dict[str, Any] = {
         },
     },
     # active learning: 2 rounds of 8 relaxations with the potential, their end points labelled
-    # by 8-step CHGNet relaxations (every 2nd step a frame), 6 epochs of fine-tuning each
+    # by 8-step CHGNet relaxations (every 2nd step a frame), 8 epochs of fine-tuning each
     "refine": {
         "rounds": 2,
         "n": 8,
         "relax": _DEMO_RELAX,
         "label": {"calculator": "chgnet", "workers": 2},
         "frames": {"every": 2},
-        "train": {"settings": {**_DEMO_TRAINING, "max_epochs": 6, "patience": 6}},
+        "train": {"settings": {**_DEMO_TRAINING, "max_epochs": 8, "patience": 8}},
     },
     "training_set": {
         "n_random": 24,
@@ -87,8 +90,8 @@ DEMO_PRESET: dict[str, Any] = {
         "train": {
             "config": {"epochs": 50, "batch_size": 4, "gen_interval": 1, "checkpoint_every": 25}
         },
-        "generate": {"n": 12},
-        "relax": _DEMO_RELAX,
+        "generate": {"n": 8},
+        "relax": _DEMO_GENERATED_RELAX,
     },
     "evaluation": {
         "settings": {
