@@ -223,12 +223,17 @@ def test_query_commands_read_the_study(tiny_study, tmp_path):
     result = invoke("query", "potentials", "--project-dir", project, "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    # the sweep's one training job, and the same document again as the sweep's pick
-    assert [r["name"] for r in rows] == [
+    # the sweep's one training job, the same document again as the sweep's pick, and the
+    # potential fine-tuned by the one round of active learning
+    names = {r["name"]: r for r in rows}
+    assert sorted(names) == [
         "best potential (lowest validation loss)",
+        "potential (refine 1)",
         "potential lr=0.002 batch=4",
     ]
-    assert rows[0]["settings.batch_size"] == 4 and rows[0]["metrics.test.force_mae_mev_a"] > 0
+    best = names["best potential (lowest validation loss)"]
+    assert best["settings.batch_size"] == 4 and best["metrics.test.force_mae_mev_a"] > 0
+    assert best["fine_tunes"] == 0 and names["potential (refine 1)"]["fine_tunes"] == 1
     result = invoke(
         "query", "gan-runs", "--filter", "bond_weight=0.05", "--project-dir", project, "--json"
     )
