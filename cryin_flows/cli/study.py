@@ -144,7 +144,8 @@ def summary_rows(result, store) -> list[tuple[str, str, str]]:
     )
     counts = "/".join(str(frames.counts[k]) for k in ("train", "val", "test"))
     rows.append(("training frames (train/val/test)", counts, "paper: 15,484 DFT frames"))
-    first = load_output(result.uuids.get("initial_potential", result.uuids["potential"]), store)
+    initial = result.uuids.get("initial_potential")
+    first = potential if initial is None else load_output(initial, store)
     trained = (
         f"lr {first.settings.learning_rate:g}, batch {first.settings.batch_size}, "
         f"{first.epochs} epochs"
