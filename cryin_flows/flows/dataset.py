@@ -10,6 +10,7 @@ from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.random_fill import PAPER_EXCHANGES, RandomFillSettings
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.interfaces import RandomInterfacesMaker
 from cryin_flows.makers.potentials import FramesMaker, LabelMaker
 from cryin_flows.makers.vasp import InterfacesDftMaker
@@ -74,4 +75,4 @@ class DatasetFlowMaker(Maker):
             labels = self.label.make(merged.output, template)
         frames = self.frames.make(labels.output)
         jobs += [labels, frames]
-        return Flow(jobs, output=frames.output, name=self.name)
+        return assign_categories(Flow(jobs, output=frames.output, name=self.name))

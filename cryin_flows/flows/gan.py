@@ -8,6 +8,7 @@ from jobflow import Flow, Maker
 
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.gan import GanGenerateMaker, GanTrainMaker
 from cryin_flows.makers.potentials import InterfaceEnergyMaker, RelaxMaker
 
@@ -85,4 +86,4 @@ class GanSweepMaker(Maker):
                 jobs += [relax, energy]
                 run.update(relax=relax.output, energy=energy.output)
             outputs.append(run)
-        return Flow(jobs, output=outputs, name=self.name)
+        return assign_categories(Flow(jobs, output=outputs, name=self.name))

@@ -16,6 +16,7 @@ from jobflow import Flow, Maker
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.interfaces import RandomInterfacesMaker
 from cryin_flows.makers.potentials import FramesMaker, LabelMaker, M3GNetTrainMaker, RelaxMaker
 from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR
@@ -87,4 +88,6 @@ class RefineFlowMaker(Maker):
             )
             jobs += [random, relax, labels, harvest, train]
             frames, potential = harvest.output, train.output
-        return Flow(jobs, output={"frames": frames, "potential": potential}, name=self.name)
+        return assign_categories(
+            Flow(jobs, output={"frames": frames, "potential": potential}, name=self.name)
+        )

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from jobflow import Flow, Job, Maker
+from jobflow import Flow, Maker
 
 from cryin_flows.flows.dataset import DatasetFlowMaker
 from cryin_flows.flows.gan import GanSweepMaker, run_name
 from cryin_flows.flows.refine import RefineFlowMaker
 from cryin_flows.flows.training_set import TrainingSetFlowMaker
+from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.evaluation import EvaluateMaker
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker
 from cryin_flows.makers.potentials import (
-    M3GNetTrainMaker,
     PotentialSweepMaker,
     ReferenceCheckMaker,
     RelaxMaker,
@@ -37,18 +37,13 @@ from cryin_flows.makers.potentials import (
 STAGES = ("dataset", "potential", "refine", "training set", "gan", "evaluation")
 
 
-def categorise(flow: Flow | Job, category: str) -> None:
-    """FireWorks category of every job in ``flow`` (jobflow passes manager_config through)."""
-    if category:
-        flow.update_config({"manager_config": {"_category": category}}, dynamic=True)
-
-
 @dataclass
 class CryinGanStudyMaker(Maker):
     """The study end to end, from its stage makers (see ``flows.presets.load_study``).
 
-    ``categories`` names the FireWorks categories of CPU jobs (DFT, labels, evaluation) and GPU
-    jobs (potential training, batched relaxation, GAN); a worker with no category runs both.
+    ``categories`` names the FireWorks categories of CPU jobs (DFT, labels, energies,
+    evaluation) and GPU jobs (potential training, batched relaxation, GAN): every job has one
+    (``makers.common.assign_categories``).
     ``report_dir``, ``cache_dir`` and ``results_dir`` are where a run writes its files.
     """
 
@@ -68,30 +63,21 @@ class CryinGanStudyMaker(Maker):
 
     def stages(self) -> dict[str, Flow]:
         """The stage flows, wired together, in running order (``refine`` only with rounds)."""
-        cpu, gpu = self.categories.get("cpu", ""), self.categories.get("gpu", "")
         template = self.template.make()
         dataset = self.dataset.make(template.output)
         dataset_flow = Flow([template, dataset], output=dataset.output, name="dataset")
-        categorise(dataset_flow, cpu)
         potential = self.potential.make(dataset.output)
-        categorise(potential, gpu)
         flows = {"dataset": dataset_flow, "potential": potential}
         chosen = potential.output
         if self.refine.rounds:
             refine = replace(self.refine, relax=self._with_results_dir(self.refine.relax)).make(
                 template.output, dataset.output, potential.output
             )
-            for job, _ in refine.iterflow():
-                on_gpu = isinstance(job.maker, (RelaxMaker, M3GNetTrainMaker))
-                categorise(job, gpu if on_gpu else cpu)
             flows["refine"] = refine
             chosen = refine.output["potential"]
         training = replace(
             self.training_set, relax=self._with_results_dir(self.training_set.relax)
         ).make(template.output, chosen)
-        for job, _ in training.iterflow():
-            if isinstance(job.maker, RelaxMaker):
-                categorise(job, gpu)
         sweep = replace(self.gan_sweep, relax=self._with_results_dir(self.gan_sweep.relax))
         gan = sweep.make(
             training.output.training_set,
@@ -99,7 +85,6 @@ class CryinGanStudyMaker(Maker):
             template=template.output,
             e_ref=training.output.e_ref,
         )
-        categorise(gan, gpu)
         generated = {
             run_name(config): run["energy"].structures
             for config, run in zip(sweep.runs(), gan.output, strict=True)
@@ -114,9 +99,10 @@ class CryinGanStudyMaker(Maker):
             {"random": training.output.structures, **generated},
             requested=dict.fromkeys(generated, sweep.generate.n),
         )
-        categorise(evaluate, cpu)
         evaluation = Flow([evaluate], output=evaluate.output, name="evaluation")
         flows.update({"training set": training, "gan": gan, "evaluation": evaluation})
+        for stage in flows.values():
+            assign_categories(stage, self.categories)
         return {name: flows[name] for name in STAGES if name in flows}
 
     def _with_results_dir(self, relax: RelaxMaker) -> RelaxMaker:

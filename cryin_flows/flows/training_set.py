@@ -8,6 +8,7 @@ from jobflow import Flow, Maker
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.interfaces import RandomInterfacesMaker
 from cryin_flows.makers.potentials import InterfaceEnergyMaker, ReferenceCheckMaker, RelaxMaker
 
@@ -53,4 +54,4 @@ class TrainingSetFlowMaker(Maker):
         jobs.append(energy)
         if self.check is not None:
             jobs.append(self.check.make(energy.output))
-        return Flow(jobs, output=energy.output, name=self.name)
+        return assign_categories(Flow(jobs, output=energy.output, name=self.name))

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cryin_flows.devices import resolve_device
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.gan.networks import Generator
-from cryin_flows.gan.training import GENERATOR, resolve_device
+from cryin_flows.gan.training import GENERATOR
 from cryin_flows.interfaces.interface_set import InterfaceSet, wrap_fractional
 from cryin_flows.interfaces.neighbours import close_pairs, count_close_pairs
 from cryin_flows.utils import file_sha256
@@ -31,7 +32,7 @@ class LoadedGenerator:
     epoch: int
 
 
-def load_generator(run_dir: str | Path, device: str = "cpu") -> LoadedGenerator:
+def load_generator(run_dir: str | Path, device: str = "auto") -> LoadedGenerator:
     """Load ``run_dir/generator.pt`` (or a generator file given directly)."""
     path = Path(run_dir)
     path = path / GENERATOR if path.is_dir() else path
@@ -144,7 +145,7 @@ def generate_structures(
     clean: bool = True,
     threshold: float = 1.5,
     max_iterations: int = 100,
-    device: str = "cpu",
+    device: str = "auto",
     progress: Callable[[int], None] | None = None,
 ) -> GenerationResult:
     """Sample ``n`` structures, count close pairs, clean them up, keep those that pass."""

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from cryin_flows.devices import resolve_device
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.gan.dataset import GanDataset
@@ -41,15 +42,6 @@ LOG_FIELDS = [
     "learning_rate",
     "seconds",
 ]
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' -> CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigurationError("device 'cuda' requested but CUDA is not available")
-    return torch.device(name)
 
 
 def atomic_torch_save(obj: object, path: Path) -> None:

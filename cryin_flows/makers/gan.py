@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from jobflow import Maker, job
 
+from cryin_flows.devices import DeviceName, describe_device, resolve_device
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.gan.config import GanConfig
 from cryin_flows.gan.dataset import GanDataset
@@ -43,6 +45,7 @@ class GanTrainMaker(Maker):
     ``run_dir`` defaults to ``gan_run_<job uuid>`` inside the job's working directory.
     """
 
+    node_kind: ClassVar[str] = "gpu"
     name: str = "gan train"
     config: GanConfig = field(default_factory=GanConfig)
     run_dir: str | None = None
@@ -74,6 +77,7 @@ class GanTrainMaker(Maker):
             template_hash=data.template_hash,
             final_losses={k: float(v) for k, v in final.items()},
             losses=read_losses(run_dir / LOSSES),
+            device=describe_device(trainer.device),
         )
 
 
@@ -81,12 +85,14 @@ class GanTrainMaker(Maker):
 class GanGenerateMaker(Maker):
     """Sample structures from a trained model and move apart atoms closer than ``threshold``."""
 
+    node_kind: ClassVar[str] = "gpu"
     name: str = "gan generate"
     n: int = 1000
     seed: int = 0
     clean: bool = True
     threshold: float = 1.5
     max_iterations: int = 100
+    device: DeviceName = "auto"
 
     @job(data="structures")
     def make(self, model: GanTrainDoc | str) -> GanGenerateDoc:
@@ -100,7 +106,10 @@ class GanGenerateMaker(Maker):
             source = model.generator.path
         else:
             source = model
+        device = resolve_device(self.device)
         result = generate_structures(
-            source, self.n, self.seed, self.clean, self.threshold, self.max_iterations
+            source, self.n, self.seed, self.clean, self.threshold, self.max_iterations, str(device)
         )
-        return GanGenerateDoc.from_result(result, self.seed, self.clean)
+        doc = GanGenerateDoc.from_result(result, self.seed, self.clean)
+        doc.device = describe_device(device)
+        return doc

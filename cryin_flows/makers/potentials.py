@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 from jobflow import CURRENT_JOB, Flow, Maker, job
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.data import load_bulk
+from cryin_flows.devices import describe_device
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.energy import (
     LOWEST_GAMMA,
@@ -17,8 +19,12 @@ from cryin_flows.interfaces.energy import (
 )
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
-from cryin_flows.makers.common import job_folder
-from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, get_calculator
+from cryin_flows.makers.common import assign_categories, job_folder
+from cryin_flows.potentials.calculators import (
+    DEFAULT_CALCULATOR,
+    calculator_device,
+    get_calculator,
+)
 from cryin_flows.potentials.check import check_against_reference
 from cryin_flows.potentials.frames import write_frame_splits
 from cryin_flows.potentials.labelling import (
@@ -34,7 +40,7 @@ from cryin_flows.potentials.m3gnet import (
     load_potential,
     train_m3gnet,
 )
-from cryin_flows.potentials.relax import RelaxSettings, relax_batch
+from cryin_flows.potentials.relax import BatchedPotential, RelaxSettings, relax_batch
 from cryin_flows.schemas.common import FileRef
 from cryin_flows.schemas.potentials import (
     EnergyDoc,
@@ -72,9 +78,11 @@ class LabelMaker(Maker):
         """Stage 1 moves each structure's interface region, stage 2 all atoms."""
         template.validate_set(structures, label="structures to label")
         trajectories = label_dataset(self, structures, template)
-        return LabelDoc.from_trajectories(
+        doc = LabelDoc.from_trajectories(
             trajectories, len(structures), self.calculator, self.settings, template.template_hash
         )
+        doc.device = calculator_device(get_calculator(self.calculator, **self.calculator_kwargs))
+        return doc
 
 
 def label_dataset(
@@ -167,6 +175,7 @@ class FramesMaker(Maker):
 class M3GNetTrainMaker(Maker):
     """Train an M3GNet potential on a frame set; weights stay on disk, referenced by hash."""
 
+    node_kind: ClassVar[str] = "gpu"
     name: str = "potential train"
     settings: M3GNetSettings = field(default_factory=M3GNetSettings)
     out_dir: str | None = None
@@ -189,6 +198,7 @@ class M3GNetTrainMaker(Maker):
         summary = train_m3gnet(frames_dir, out, self.settings, init_from=start)
         doc = PotentialDoc.from_training(summary)
         doc.fine_tunes = fine_tunes + 1 if start is not None else 0
+        doc.device = summary.device
         return doc
 
 
@@ -227,13 +237,14 @@ class PotentialSweepMaker(Maker):
                 jobs.append(replace(self.train, name=name, settings=settings).make(frames))
         best = pick_lowest_val_loss([j.output for j in jobs])
         best.name = "best potential (lowest validation loss)"
-        return Flow([*jobs, best], output=best.output, name=self.name)
+        return assign_categories(Flow([*jobs, best], output=best.output, name=self.name))
 
 
 @dataclass
 class RelaxMaker(Maker):
     """Relax structures with a trained potential: batched FIRE, fixed cell, resumable."""
 
+    node_kind: ClassVar[str] = "gpu"
     name: str = "relax"
     settings: RelaxSettings = field(default_factory=RelaxSettings)
     results_path: str | None = None
@@ -258,10 +269,11 @@ class RelaxMaker(Maker):
         else:
             results = job_folder(None, "relax") / "relaxations.jsonl"
         results.parent.mkdir(parents=True, exist_ok=True)
-        relaxed, records = relax_batch(
-            structures, load_potential(pot_dir), self.settings, results_path=results
-        )
-        return RelaxDoc.from_records(relaxed, records, str(pot_dir), self.settings, str(results))
+        model = BatchedPotential(load_potential(pot_dir), self.settings.device)
+        relaxed, records = relax_batch(structures, model, self.settings, results_path=results)
+        doc = RelaxDoc.from_records(relaxed, records, str(pot_dir), self.settings, str(results))
+        doc.device = describe_device(model.device)
+        return doc
 
 
 @dataclass
@@ -317,4 +329,6 @@ class ReferenceCheckMaker(Maker):
         """``energies``: the interface-energy document of relaxed structures."""
         calculator = get_calculator(self.calculator, **dict(self.calculator_kwargs))
         check = check_against_reference(energies.structures, calculator, self.n)
-        return ReferenceCheckDoc(**check.model_dump(), calculator=self.calculator)
+        return ReferenceCheckDoc(
+            **check.model_dump(), calculator=self.calculator, device=calculator_device(calculator)
+        )

@@ -18,6 +18,7 @@ from pymatgen.core import Structure
 
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
+from cryin_flows.makers.common import assign_categories
 from cryin_flows.potentials.labelling import LabelSettings
 from cryin_flows.schemas.potentials import LabelDoc
 from cryin_flows.vasp.frames import task_ionic_steps, trajectory_from_ionic_steps
@@ -98,7 +99,7 @@ class TwoStageInterfaceMaker(Maker):
         """Stage 1 moves the structure's interface region (found with ``template``)."""
         first = self.stage1.make(with_region_dynamics(structure, template))
         second = self.stage2.make(first.output.structure, prev_dir=first.output.dir_name)
-        return Flow([first, second], output=second.output, name=self.name)
+        return assign_categories(Flow([first, second], output=second.output, name=self.name))
 
 
 @job(data="trajectories")
@@ -134,4 +135,4 @@ class InterfacesDftMaker(Maker):
                 ).make(structures.structure(i), template)
             )
         collect = dft_trajectories([f.output for f in flows], labels)
-        return Flow([*flows, collect], output=collect.output, name=self.name)
+        return assign_categories(Flow([*flows, collect], output=collect.output, name=self.name))

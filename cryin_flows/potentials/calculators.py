@@ -8,6 +8,7 @@ from functools import cache
 
 from ase.calculators.calculator import Calculator
 
+from cryin_flows.devices import describe_device, resolve_device
 from cryin_flows.errors import ConfigurationError
 
 DEFAULT_CALCULATOR = "chgnet"
@@ -24,7 +25,8 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **kwargs) -> Calculator:
     """An ASE calculator.
 
     ``"chgnet"``: CHGNet with the weights shipped in the package (runs offline; the model is
-    loaded once per process). ``"package.module:ClassName"``: that ASE calculator class,
+    loaded once per process), on ``device`` (default ``auto``: the GPU when the node has
+    one). ``"package.module:ClassName"``: that ASE calculator class,
     instantiated with ``kwargs``. VASP labels come from the VASP makers, not from here.
     """
     if name == "chgnet":
@@ -33,9 +35,8 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **kwargs) -> Calculator:
         # CHGNet's stress code trips a torch warning on every call; it is harmless noise
         warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
 
-        return CHGNetCalculator(
-            model=_chgnet_model(), use_device=kwargs.pop("device", "cpu"), **kwargs
-        )
+        device = str(resolve_device(kwargs.pop("device", "auto")))
+        return CHGNetCalculator(model=_chgnet_model(), use_device=device, **kwargs)
     if name == "vasp":
         raise ConfigurationError(
             "VASP reference labels come from the VASP makers (DFT+U relaxations), not from an "
@@ -51,3 +52,9 @@ def get_calculator(name: str = DEFAULT_CALCULATOR, **kwargs) -> Calculator:
     except (ImportError, AttributeError) as exc:
         raise ConfigurationError(f"cannot import calculator {name!r}: {exc}") from None
     return cls(**kwargs)
+
+
+def calculator_device(calculator: Calculator) -> str:
+    """Where a calculator computes, as documents record it (``describe_device``): its torch
+    ``device`` when it has one (CHGNet), else 'cpu' (classical ASE calculators)."""
+    return describe_device(getattr(calculator, "device", None) or "cpu")

@@ -10,6 +10,7 @@ import numpy as np
 from ase.io import read as ase_read
 from pydantic import BaseModel, Field
 
+from cryin_flows.devices import describe_device
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.potentials.frames import SPLITS
 from cryin_flows.units import EV_PER_A3_IN_GPA
@@ -89,6 +90,7 @@ class TrainingSummary(BaseModel):
     init_from: str | None = Field(
         None, description="Potential folder fine-tuned from; None: trained from scratch"
     )
+    device: str = Field("cpu", description="Where Lightning trained: cpu or cuda:N (GPU name)")
 
 
 def split_paths(frames_dir: str | Path) -> dict[str, Path]:
@@ -298,6 +300,9 @@ def _train(
     metrics, parity = evaluate_potential(potential_dir, frames)
     plot = parity_plot(parity, out_dir / "parity.png")
     summary = TrainingSummary(
+        device=describe_device(trainer.trainer.strategy.root_device)
+        if trainer.trainer is not None
+        else "cpu",
         potential_dir=str(potential_dir.resolve()),
         parity_plot=str(plot.resolve()),
         elements=list(elements),

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from cryin_flows.devices import DeviceName, resolve_device
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.utils import SerializableModel, retain_freed_memory
@@ -51,7 +52,10 @@ class RelaxSettings(SerializableModel):
     fdec: float = Field(0.5, description="FIRE dt cut")
     astart: float = Field(0.1, description="FIRE mixing start")
     fa: float = Field(0.99, description="FIRE mixing decay")
-    device: str = Field("cpu", description="Torch device of the model")
+    device: DeviceName = Field(
+        "auto",
+        description="Torch device of the model: auto (CUDA when the node has one), cpu, cuda",
+    )
 
     def slots(self, n_atoms: int, device: torch.device) -> int:
         """Structures per model call for structures of ``n_atoms`` atoms."""
@@ -130,9 +134,9 @@ class BatchedPotential:
 
     SKIN = 1.0  # Å
 
-    def __init__(self, potential, device: str = "cpu"):
-        self.potential = potential.to(device)
-        self.device = torch.device(device)
+    def __init__(self, potential, device: str = "auto"):
+        self.device = resolve_device(device)
+        self.potential = potential.to(self.device)
         model = potential.model
         self.element_types = set(model.element_types)
         self._index = {e: i for i, e in enumerate(model.element_types)}

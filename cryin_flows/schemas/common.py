@@ -33,6 +33,10 @@ class OutputDoc(BaseModel):
         default_factory=lambda: datetime.now(UTC), description="When it was built (UTC)"
     )
     versions: dict[str, str] = Field(default_factory=package_versions, description="Packages")
+    device: str | None = Field(
+        None,
+        description="Where the job's model ran: cpu or cuda:N (GPU name); None when no model ran",
+    )
 
 
 class FileRef(BaseModel):

@@ -413,3 +413,76 @@ def test_tiny_study_on_mongodb_survives_a_server_restart(tmp_path, restartable_s
     assert set(INDEXED) <= indexed, set(INDEXED) - indexed
     assert {"output.config.bond_weight", "output.config.variant"} <= indexed
     db.client.drop_database(database)
+
+
+GPU_STEMS = ("potential", "relax", "gan train", "gan generate")
+
+
+def _kind(name: str) -> str:
+    """What the job's name says it does: GPU work for training, relaxation and the GAN."""
+    return "gpu" if name.startswith(GPU_STEMS) and name != "potential sweep" else "cpu"
+
+
+@pytest.mark.parametrize("preset", ["paper", "demo"])
+def test_every_job_of_the_study_has_a_category(preset):
+    """The cpu and gpu workers filter on spec._category: a job without one never runs."""
+    from cryin_flows.launchpad.fireworks import study_workflow
+
+    study = load_study(preset, overrides=["categories.gpu=a100"])
+    flow = study.make()
+    jobs = [job for job, _ in flow.iterflow()]
+    category = {job.name: job.config.manager_config.get("_category") for job in jobs}
+    missing = [name for name, c in category.items() if c not in ("cpu", "a100")]
+    assert not missing, missing
+    for name, c in category.items():
+        expected = "a100" if _kind(name) == "gpu" and "best potential" not in name else "cpu"
+        assert c == expected, (name, c)
+    # the jobs a newcomer's run found without a category now have one
+    for name in ("random interfaces 0-", "interface energy (random)", "reference check"):
+        hits = [c for n, c in category.items() if n.startswith(name)]
+        assert preset == "paper" and name == "reference check" or hits, name
+        assert set(hits) <= {"cpu"}
+    # and so has every Firework; jobs made at run time inherit it (dynamic config update)
+    wf = study_workflow(flow)
+    assert all(fw.spec.get("_category") in ("cpu", "a100") for fw in wf.fws)
+    label = next(job for job in jobs if job.name in ("dft_labels", "label"))
+    assert label.config_updates[-1]["config"] == {"_set": {"manager_config->_category": "cpu"}}
+
+
+def test_flow_makers_used_alone_categorise_their_jobs(template):
+    """Each stage flow maker, used without the study, gives every job cpu or gpu."""
+    from cryin_flows.flows.dataset import DatasetFlowMaker
+    from cryin_flows.flows.gan import GanSweepMaker
+    from cryin_flows.flows.refine import RefineFlowMaker
+    from cryin_flows.flows.training_set import TrainingSetFlowMaker
+    from cryin_flows.makers.potentials import PotentialSweepMaker
+    from cryin_flows.makers.vasp import InterfacesDftMaker
+
+    flows = {
+        "dataset": DatasetFlowMaker(n_label=2, n_label_exchanged=0).make(template),
+        "potential": PotentialSweepMaker().make("frames"),
+        "refine": RefineFlowMaker(rounds=1, n=2).make(template, "frames", "potential"),
+        "training set": TrainingSetFlowMaker(n_random=4, chunk=2).make(template, "potential"),
+        "gan": GanSweepMaker(seeds=(0,)).make("set.extxyz", "potential", template),
+        "dft": InterfacesDftMaker().make(_two_interfaces(template), template),
+    }
+    for stage, flow in flows.items():
+        category = {
+            job.name: job.config.manager_config.get("_category") for job, _ in flow.iterflow()
+        }
+        assert category and all(c in ("cpu", "gpu") for c in category.values()), (stage, category)
+        gpu = {name for name, c in category.items() if c == "gpu"}
+        assert gpu == {n for n in category if _kind(n) == "gpu" and "best" not in n}, stage
+
+
+def _two_interfaces(template):
+    from cryin_flows.interfaces.random_fill import RandomFillSettings, RandomInterfaceGenerator
+
+    return RandomInterfaceGenerator(template, RandomFillSettings()).generate(2, seed=0)
+
+
+def test_an_empty_category_is_refused():
+    with pytest.raises(ConfigurationError, match="no FireWorks category for 'gpu' jobs"):
+        study = load_study("demo")
+        study.categories = {"cpu": "cpu", "gpu": ""}
+        study.make()
