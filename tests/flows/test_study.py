@@ -440,7 +440,7 @@ def test_every_job_of_the_study_has_a_category(preset):
     # the jobs a newcomer's run found without a category now have one
     for name in ("random interfaces 0-", "interface energy (random)", "reference check"):
         hits = [c for n, c in category.items() if n.startswith(name)]
-        assert preset == "paper" and name == "reference check" or hits, name
+        assert (preset == "paper" and name == "reference check") or hits, name
         assert set(hits) <= {"cpu"}
     # and so has every Firework; jobs made at run time inherit it (dynamic config update)
     wf = study_workflow(flow)
