@@ -14,6 +14,7 @@ from cryin_flows.cli.common import console
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
 warnings.filterwarnings("ignore", category=FutureWarning, module="jobflow")
+warnings.filterwarnings("ignore", category=FutureWarning, module="fireworks")
 
 app = typer.Typer(
     help="cryin-flows: the CryinGAN interface study as jobflow workflows.", no_args_is_help=True
@@ -33,6 +34,7 @@ for name, command in {
     "run": study.run_command,
     "submit": study.submit_command,
     "query": config.query_command,
+    "launch": config.launch_command,
 }.items():
     app.command(name)(command)
 

@@ -16,6 +16,7 @@ from cryin_flows.cli.common import (
     print_summary,
 )
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.launchpad.config import ClusterAnswers
 
 app = typer.Typer(help="FireWorks and jobflow configuration for clusters.", no_args_is_help=True)
 
@@ -36,16 +37,36 @@ def config_init(
     mongodb_uri: Annotated[
         str | None, typer.Option("--mongodb-uri", help="mongodb:// URI (with --store mongodb)")
     ] = None,
-    database: Annotated[str, typer.Option("--database", help="Results database")] = "cryin_flows",
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="Results database (default: the URI's, else cryin_flows)"),
+    ] = None,
     fireworks_database: Annotated[
-        str, typer.Option("--fireworks-database", help="FireWorks (LaunchPad) database")
-    ] = "cryin_fireworks",
+        str | None,
+        typer.Option(
+            "--fireworks-database", help="FireWorks (LaunchPad) database (default: the results')"
+        ),
+    ] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="slurm or pbs")] = None,
     cpu_queue: Annotated[str | None, typer.Option("--cpu-queue", help="CPU partition")] = None,
     gpu_queue: Annotated[str | None, typer.Option("--gpu-queue", help="GPU partition")] = None,
     account: Annotated[str | None, typer.Option("--account", help="Allocation")] = None,
     walltime: Annotated[str, typer.Option("--walltime", help="Queue time limit")] = "24:00:00",
-    cpus: Annotated[int, typer.Option("--cpus", min=1, help="Cores per queue job")] = 16,
+    cpus: Annotated[
+        int, typer.Option("--cpus", min=1, help="CPUs per queue job (one task)")
+    ] = ClusterAnswers.model_fields["cpus"].default,
+    gpus: Annotated[
+        int | None,
+        typer.Option(
+            "--gpus", min=0, help="GPUs per GPU queue job (default: 1 if sinfo lists any)"
+        ),
+    ] = None,
+    lost_after: Annotated[
+        int,
+        typer.Option(
+            "--lost-after", min=10, help="Seconds of silence after which a running rocket is lost"
+        ),
+    ] = ClusterAnswers.model_fields["lost_after_s"].default,
 ) -> None:
     """Write my_launchpad.yaml, workers, queue adapters, jobflow.yaml and env.sh.
 
@@ -55,7 +76,7 @@ def config_init(
 
     from rich.prompt import Prompt
 
-    from cryin_flows.launchpad.config import ClusterAnswers, write_cluster_config
+    from cryin_flows.launchpad.config import write_cluster_config
 
     interactive = sys.stdin.isatty()
     if store is None:
@@ -85,13 +106,18 @@ def config_init(
         account=account,
         walltime=walltime,
         cpus=cpus,
+        gpus=gpus,
+        lost_after_s=lost_after,
     )
     written = write_cluster_config(answers)
-    print_summary("cryin config init", {k: str(v) for k, v in written.items()})
+    rows = {k: str(v) for k, v in written.items()}
+    rows["results database"] = answers.results_database()
+    rows["FireWorks database"] = answers.launchpad_database()
+    print_summary("cryin config init", rows)
     env = written["env.sh"]
     console.print(
         f"Next: source {env}; lpad reset (once per new LaunchPad); cryin config check; "
-        "cryin submit --preset paper"
+        "cryin submit --preset paper; cryin launch"
     )
 
 
@@ -171,3 +197,99 @@ def query_command(
     for row in rows:
         table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
     console.print(table)
+
+
+def _config_dir(config_dir: Path | None) -> Path:
+    """--dir, else the folder of FW_CONFIG_FILE (set by the env.sh of `cryin config init`)."""
+    import os
+
+    if config_dir is not None:
+        return config_dir.expanduser().resolve()
+    fw_config = os.environ.get("FW_CONFIG_FILE")
+    if not fw_config:
+        raise ConfigurationError(
+            "no configuration folder: pass --dir, or `source DIR/env.sh` of `cryin config init`"
+        )
+    return Path(fw_config).expanduser().resolve().parent
+
+
+@friendly_errors
+def launch_command(
+    categories: Annotated[
+        list[str] | None,
+        typer.Option("--category", "-c", help="Workers to feed: cpu and gpu (default), or any"),
+    ] = None,
+    launch_dir: Annotated[
+        Path, typer.Option("--launch-dir", help="Where launch folders are made")
+    ] = Path("."),
+    config_dir: Annotated[
+        Path | None, typer.Option("--dir", help="Folder of `cryin config init` (default: env)")
+    ] = None,
+    sleep: Annotated[float, typer.Option("--sleep", min=0.1, help="Seconds between rounds")] = 10,
+    max_queued: Annotated[
+        int | None,
+        typer.Option(
+            "--max-queued",
+            "-m",
+            min=1,
+            help="Most queue jobs waiting per category (counts only this LaunchPad's reserved "
+            "Fireworks, not the user's other jobs); default: one per READY Firework",
+        ),
+    ] = None,
+    wf_ids: Annotated[
+        list[int] | None,
+        typer.Option("--wf-id", help="Watch only the workflow holding this Firework id"),
+    ] = None,
+    rerun_lost: Annotated[
+        bool,
+        typer.Option(
+            "--rerun-lost/--no-rerun-lost", help="Set lost rockets back to READY (as configured)"
+        ),
+    ] = True,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Give up after this many seconds")
+    ] = None,
+) -> None:
+    """Submit one queue job per READY Firework of each category until the workflows are
+    COMPLETED; stops with a one-line error when a job FIZZLED or the scheduler refuses one."""
+    import time
+
+    from cryin_flows.launchpad.fireworks import launchpad_target, open_launchpad
+    from cryin_flows.launchpad.queue import LaunchLoop, load_lanes
+
+    d = _config_dir(config_dir)
+    lanes = load_lanes(d, tuple(categories or ("cpu", "gpu")))
+    launchpad = open_launchpad(d / "my_launchpad.yaml")
+    if "mongomock" in type(launchpad.connection).__module__:
+        raise ConfigurationError(
+            "queue jobs need a LaunchPad on a MongoDB server (the file-backed one is for one "
+            "process): `cryin config init --store mongodb --mongodb-uri ...`"
+        )
+    launch_dir = launch_dir.expanduser().resolve()
+    launch_dir.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+
+    def log(message: str) -> None:
+        console.print(f"[{time.monotonic() - start:7.1f} s] {message}", highlight=False)
+
+    log(
+        f"feeding {', '.join(lane.category for lane in lanes)} from "
+        f"{launchpad_target(launchpad)}; launch folders in {launch_dir}"
+    )
+    loop = LaunchLoop(
+        launchpad,
+        lanes,
+        launch_dir,
+        sleep_s=sleep,
+        max_queued=max_queued,
+        rerun_lost=rerun_lost,
+        wf_ids=wf_ids,
+        log=log,
+    )
+    try:
+        loop.run(timeout)
+    except KeyboardInterrupt:
+        err_console.print(
+            "stopped: queued jobs keep running; run `cryin launch` again to go on feeding"
+        )
+        raise typer.Exit(130) from None

@@ -103,17 +103,22 @@ def submit_command(
         Path | None,
         typer.Option(
             "--results-dir",
-            help="Shared folder for relaxation progress files, so a rerun job resumes",
+            help="Shared folder for relaxation progress files, so a rerun job resumes "
+            "(default: PROJECT/relaxations)",
         ),
     ] = None,
 ) -> None:
     """Convert the study to a FireWorks workflow and add it to the LaunchPad (or --out)."""
     from cryin_flows.flows.presets import load_study
+    from cryin_flows.flows.run import with_project_folders
     from cryin_flows.launchpad.fireworks import study_workflow, submit_workflow, workflow_summary
+    from cryin_flows.settings import get_settings
 
     study = load_study(preset, config, overrides)
     if results_dir:
         study.results_dir = str(results_dir.resolve())
+    # the project folder of the configuration (cryin.yaml), so no file lands in a launch folder
+    study = with_project_folders(study, get_settings().project_dir)
     wf = study_workflow(study.make())
     result = submit_workflow(wf, out=out, launchpad_file=launchpad)
     rows = workflow_summary(wf)
@@ -122,7 +127,10 @@ def submit_command(
     else:
         rows["added; firework ids"] = f"{min(result.values())}-{max(result.values())}"
     print_summary("cryin submit", rows)
-    console.print("Run it: qlaunch rapidfire (cluster) or rlaunch rapidfire (this machine)")
+    console.print(
+        "Run it: cryin launch (queue jobs until the study ends), or rlaunch -w "
+        "my_fworker_any.yaml rapidfire (this machine)"
+    )
 
 
 def summary_rows(result, store) -> list[tuple[str, str, str]]:

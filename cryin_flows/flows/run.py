@@ -42,6 +42,20 @@ class StudyResult:
         return "\n".join(lines)
 
 
+def with_project_folders(study: CryinGanStudyMaker, project: Path) -> CryinGanStudyMaker:
+    """The study with its files under ``project`` (absolute, so a job writes there from any
+    launch folder): the report in ``studies/<preset>/report``, fingerprints in
+    ``fingerprints``, relaxation progress in ``relaxations`` (reruns resume from it); folders
+    the study already names stay."""
+    project = Path(project).expanduser().resolve()
+    return replace(
+        study,
+        report_dir=study.report_dir or str(project / "studies" / study.preset / "report"),
+        cache_dir=study.cache_dir or str(project / "fingerprints"),
+        results_dir=study.results_dir or str(project / "relaxations"),
+    )
+
+
 def run_study(
     study: CryinGanStudyMaker,
     settings: CryinSettings,
@@ -57,12 +71,7 @@ def run_study(
     if resume:
         flow = load_flow(flow_path)
     else:
-        flow = replace(
-            study,
-            report_dir=str(study_dir / "report"),
-            cache_dir=str(project / "fingerprints"),
-            results_dir=str(project / "relaxations"),
-        ).make()
+        flow = with_project_folders(study, project).make()
         save_flow(flow, flow_path)
     start = time.perf_counter()
     progress = Progress(

@@ -12,8 +12,10 @@ credentials are written with mode 600.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -27,6 +29,14 @@ TEMPLATES = files("cryin_flows.launchpad") / "templates"
 PRIVATE = ("my_launchpad.yaml", "jobflow.yaml", "cryin.yaml", "jobflow_remote_project.yaml")
 
 
+SCHEDULERS = {
+    # scheduler -> FireWorks q_type, submit, queue listing, partition listing commands
+    "slurm": {"q_type": "SLURM", "submit": "sbatch", "status": "squeue", "queues": "sinfo"},
+    "pbs": {"q_type": "PBS", "submit": "qsub", "status": "qstat", "queues": "qstat"},
+}
+CATEGORIES = ("cpu", "gpu", "any")
+
+
 class ClusterAnswers(BaseModel):
     """What ``cryin config init`` asks."""
 
@@ -36,14 +46,51 @@ class ClusterAnswers(BaseModel):
         "embedded", description="embedded: files only (single process); mongodb: a server"
     )
     mongodb_uri: str | None = Field(None, description="mongodb:// URI (may hold credentials)")
-    database: str = Field("cryin_flows", description="Results database")
-    fireworks_database: str = Field("cryin_fireworks", description="FireWorks database")
+    database: str | None = Field(
+        None, description="Results database; None: the URI's database, else cryin_flows"
+    )
+    fireworks_database: str | None = Field(
+        None,
+        description="FireWorks (LaunchPad) database; None: the results database (FireWorks' "
+        "collections and the JobStore's do not clash, and many accounts own one database)",
+    )
     scheduler: Literal["slurm", "pbs"] = Field("slurm", description="Queue system")
     cpu_queue: str | None = Field(None, description="Partition/queue of CPU jobs")
     gpu_queue: str | None = Field(None, description="Partition/queue of GPU jobs")
     account: str | None = Field(None, description="Allocation charged")
     walltime: str = Field("24:00:00", description="Queue job time limit")
-    cpus: int = Field(16, ge=1, description="Cores per queue job")
+    cpus: int = Field(1, ge=1, description="CPUs of a queue job (one task, this many CPUs)")
+    gpus: int | None = Field(
+        None,
+        ge=0,
+        description="GPUs of a GPU queue job; None: 1 when the GPU partition's nodes list GPU "
+        "resources (sinfo), else 0",
+    )
+    lost_after_s: int = Field(
+        300,
+        ge=10,
+        description="A running rocket not heard from in this long is lost (FireWorks' "
+        "RUN_EXPIRATION_SECS); rockets report every fifth of it (PING_TIME_SECS)",
+    )
+    python_bin: Path = Field(
+        default_factory=lambda: Path(sys.executable).parent,
+        description="Folder of the environment's rlaunch (queue jobs start a login shell, "
+        "which may reset PATH)",
+    )
+
+    def results_database(self) -> str:
+        """The database results go to: --database, else the URI's, else cryin_flows."""
+        if self.database:
+            return self.database
+        if self.mongodb_uri:
+            from cryin_flows.launchpad.stores import DEFAULT_DATABASE, _uri_target
+
+            return _uri_target(self.mongodb_uri, None)[1] or DEFAULT_DATABASE
+        return "cryin_flows"
+
+    def launchpad_database(self) -> str:
+        """The LaunchPad's database: --fireworks-database, else the results database."""
+        return self.fireworks_database or self.results_database()
 
 
 def _template(name: str) -> tuple[str, dict]:
@@ -53,8 +100,19 @@ def _template(name: str) -> tuple[str, dict]:
     return header, yaml.safe_load(text)
 
 
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML: no anchors for repeated values, long lines (commands) kept whole."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def _write(path: Path, header: str, values: dict | str) -> Path:
-    body = values if isinstance(values, str) else yaml.safe_dump(values, sort_keys=False)
+    body = (
+        values
+        if isinstance(values, str)
+        else yaml.dump(values, Dumper=_Dumper, sort_keys=False, width=10_000)
+    )
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(header + body)
     if path.name in PRIVATE:
@@ -64,11 +122,12 @@ def _write(path: Path, header: str, values: dict | str) -> Path:
 
 
 def _job_store_spec(a: ClusterAnswers) -> dict:
+    database = a.results_database()
     if a.store == "embedded":
         common = {
             "type": "MontyStore",
             "database_path": str(a.project_dir / "store"),
-            "database_name": a.database,
+            "database_name": database,
             "storage": "sqlite",
         }
         return {
@@ -77,35 +136,75 @@ def _job_store_spec(a: ClusterAnswers) -> dict:
         }
     common = {
         "uri": a.mongodb_uri,
-        "database": a.database,
+        "database": database,
         "mongoclient_kwargs": {"serverSelectionTimeoutMS": 5000},
     }
     return {
-        "docs_store": {"type": "MongoURIStore", **common, "collection_name": "outputs"},
+        "docs_store": {"type": "MongoStore", **common, "collection_name": "outputs"},
         "additional_stores": {
-            "data": {"type": "GridFSURIStore", **common, "collection_name": "outputs_data"}
+            "data": {"type": "GridFSStore", **common, "collection_name": "outputs_data"}
         },
     }
 
 
-def _qadapter(a: ClusterAnswers, category: str) -> dict:
-    _, values = _template(f"my_qadapter_{a.scheduler}.yaml")
+def detect_gpus(a: ClusterAnswers) -> int:
+    """1 when the GPU partition's nodes list a GPU generic resource (SLURM's ``sinfo``), else
+    0 (no scheduler here, no GPUs there, or PBS, whose GPUs are asked for with --gpus)."""
+    if a.scheduler != "slurm" or shutil.which("sinfo") is None:
+        return 0
+    command = ["sinfo", "-h", "-o", "%G", *(["-p", a.gpu_queue] if a.gpu_queue else [])]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return int(any("gpu" in line for line in out.split()))
+
+
+def _qadapter(a: ClusterAnswers, category: str, gpus: int) -> dict:
+    """A FireWorks CommonAdapter for ``category``'s worker: one task with ``a.cpus`` CPUs (and
+    ``gpus`` GPUs on the GPU adapter), the rocket started by the environment's absolute
+    ``rlaunch``, queue output in ``config_dir/queue_logs``."""
     d = a.config_dir
-    values.update(
-        rocket_launch=f"rlaunch -c {d} -w {d / f'my_fworker_{category}.yaml'} singleshot",
-        walltime=a.walltime,
-        queue=a.gpu_queue if category == "gpu" else a.cpu_queue,
-        account=a.account,
-        job_name=f"cryin-{category}",
-        pre_rocket=f"source {d / 'env.sh'}",
-        logdir=str(d / "queue_logs"),
-    )
-    values["ntasks" if a.scheduler == "slurm" else "ppnode"] = a.cpus
-    if category == "gpu":
-        values["gres" if a.scheduler == "slurm" else "gpus"] = (
-            "gpu:1" if a.scheduler == "slurm" else 1
-        )
+    scheduler = SCHEDULERS[a.scheduler]
+    values: dict = {
+        "_fw_name": "CommonAdapter",
+        "_fw_q_type": scheduler["q_type"],
+        "_fw_template_file": str(d / f"{a.scheduler}_template.txt"),
+        "rocket_launch": f"{a.python_bin / 'rlaunch'} -c {d} "
+        f"-w {d / f'my_fworker_{category}.yaml'} singleshot",
+        "walltime": a.walltime,
+        "queue": a.gpu_queue if category == "gpu" else a.cpu_queue,
+        "account": a.account,
+        "job_name": f"cryin-{category}",
+        "pre_rocket": f"source {d / 'env.sh'}",
+        "post_rocket": None,
+        "logdir": str(d / "queue_logs"),
+    }
+    with_gpus = gpus if category == "gpu" else 0
+    if a.scheduler == "slurm":
+        values.update(nodes=1, ntasks=1, cpus_per_task=a.cpus)
+        if with_gpus:
+            values["gres"] = f"gpu:{with_gpus}"
+    else:
+        values.update(nnodes=1, ppnode=f"{a.cpus}:gpus={with_gpus}" if with_gpus else a.cpus)
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _qadapter_header(a: ClusterAnswers, category: str, gpus: int) -> str:
+    worker = {"cpu": "CPU jobs", "gpu": "GPU jobs", "any": "every job (no category)"}[category]
+    gpu_line = (
+        f"# GPUs per job: {gpus} ({'--gpus' if a.gpus is not None else 'from sinfo'}).\n"
+        if category == "gpu"
+        else ""
+    )
+    return (
+        f"# {a.scheduler.upper()} queue adapter for {worker}, written by `cryin config init`: "
+        "one queue job\n# runs one rocket (`cryin launch`, or `qlaunch -r -q THIS -w "
+        f"my_fworker_{category}.yaml rapidfire`).\n"
+        "# Edit resources to your cluster (keys of the job script template beside it; "
+        "`cryin config check`\n# tests them with the scheduler). Queue output goes to "
+        "logdir.\n" + gpu_line
+    )
 
 
 def write_cluster_config(a: ClusterAnswers) -> dict[str, Path]:
@@ -124,12 +223,17 @@ def write_cluster_config(a: ClusterAnswers) -> dict[str, Path]:
     written: dict[str, Path] = {}
 
     header, launchpad = _template("my_launchpad.yaml")
-    launchpad["name"] = a.fireworks_database
+    launchpad["name"] = a.launchpad_database()
+    ping_s = max(2, a.lost_after_s // 5)
     fw_config = {
         "CONFIG_FILE_DIR": str(d),
         "LAUNCHPAD_LOC": str(d / "my_launchpad.yaml"),
         "FWORKER_LOC": str(d / "my_fworker_any.yaml"),
-        "QUEUEADAPTER_LOC": str(d / "my_qadapter.yaml"),
+        "QUEUEADAPTER_LOC": str(d / "my_qadapter_cpu.yaml"),
+        # a running rocket reports every PING_TIME_SECS; `lpad detect_lostruns` (and `cryin
+        # launch`) call a rocket lost after RUN_EXPIRATION_SECS without a report
+        "PING_TIME_SECS": ping_s,
+        "RUN_EXPIRATION_SECS": a.lost_after_s,
     }
     if a.store == "mongodb":
         launchpad.update(
@@ -146,17 +250,25 @@ def write_cluster_config(a: ClusterAnswers) -> dict[str, Path]:
         fw_config["MONGOMOCK_SERVERSTORE_FILE"] = str(server_file)
     written["my_launchpad.yaml"] = _write(d / "my_launchpad.yaml", header, launchpad)
     written["FW_config.yaml"] = _write(
-        d / "FW_config.yaml", "# FireWorks settings written by `cryin config init`.\n", fw_config
+        d / "FW_config.yaml",
+        f"# FireWorks settings written by `cryin config init`: rockets report every {ping_s} s "
+        f"and\n# count as lost after {a.lost_after_s} s of silence (--lost-after).\n",
+        fw_config,
     )
-    for category in ("cpu", "gpu", "any"):
+    template = f"{a.scheduler}_template.txt"
+    written[template] = d / template
+    written[template].write_text(
+        (TEMPLATES / f"{SCHEDULERS[a.scheduler]['q_type']}_template.txt").read_text()
+    )
+    gpus = detect_gpus(a) if a.gpus is None else a.gpus
+    for category in CATEGORIES:
         name = f"my_fworker_{category}.yaml"
         header, values = _template(name)
         written[name] = _write(d / name, header, values)
-    header, _ = _template(f"my_qadapter_{a.scheduler}.yaml")
-    written["my_qadapter.yaml"] = _write(d / "my_qadapter.yaml", header, _qadapter(a, "cpu"))
-    written["my_qadapter_gpu.yaml"] = _write(
-        d / "my_qadapter_gpu.yaml", header, _qadapter(a, "gpu")
-    )
+        name = f"my_qadapter_{category}.yaml"
+        written[name] = _write(
+            d / name, _qadapter_header(a, category, gpus), _qadapter(a, category, gpus)
+        )
     header, _ = _template("jobflow.yaml")
     written["jobflow.yaml"] = _write(d / "jobflow.yaml", header, {"JOB_STORE": _job_store_spec(a)})
     written["cryin.yaml"] = _write(
@@ -170,7 +282,8 @@ def write_cluster_config(a: ClusterAnswers) -> dict[str, Path]:
         "# and cryin-flows read the files of this folder.\n",
         f"export FW_CONFIG_FILE={d / 'FW_config.yaml'}\n"
         f"export JOBFLOW_CONFIG_FILE={d / 'jobflow.yaml'}\n"
-        f"export CRYIN_CONFIG_FILE={d / 'cryin.yaml'}\n",
+        f"export CRYIN_CONFIG_FILE={d / 'cryin.yaml'}\n"
+        f'export PATH="{a.python_bin}:$PATH"\n',
     )
     if a.store == "mongodb":
         written["jobflow_remote_project.yaml"] = _write(
@@ -187,7 +300,7 @@ def jobflow_remote_project(a: ClusterAnswers) -> dict:
     scheduler = "slurm" if a.scheduler == "slurm" else "pbs"
 
     def worker(queue: str | None, gpu: bool) -> dict:
-        resources = {"nodes": 1, "ntasks": a.cpus, "time": a.walltime}
+        resources = {"nodes": 1, "ntasks": 1, "cpus_per_task": a.cpus, "time": a.walltime}
         if queue:
             resources["partition" if scheduler == "slurm" else "queue"] = queue
         if a.account:
@@ -209,9 +322,9 @@ def jobflow_remote_project(a: ClusterAnswers) -> dict:
         "workers": {"cpu": worker(a.cpu_queue, False), "gpu": worker(a.gpu_queue, True)},
         "queue": {
             "store": {
-                "type": "MongoURIStore",
+                "type": "MongoStore",
                 "uri": a.mongodb_uri,
-                "database": a.fireworks_database,
+                "database": a.launchpad_database(),
                 "collection_name": "jf_jobs",
             }
         },
@@ -244,7 +357,105 @@ def check_cluster_config(config_dir: Path | None = None) -> list[tuple[str, bool
         rows.append((what, ok == "ok", detail))
     if result.returncode != 0 and not result.stdout:
         rows.append(("probe", False, result.stderr.strip().splitlines()[-1]))
+    fw_config = env.get("FW_CONFIG_FILE")
+    if fw_config and Path(fw_config).is_file():
+        rows += check_queue(Path(fw_config).resolve().parent)
     return rows
+
+
+def check_queue(config_dir: Path) -> list[tuple[str, bool, str]]:
+    """(what, ok, detail) for each queue adapter of ``config_dir``: the scheduler's commands,
+    the partition, the resources (``sbatch --test-only``) and whether a job script, started as
+    FireWorks starts it (``bash -l``, then pre_rocket), finds rlaunch."""
+    from fireworks.utilities.fw_serializers import load_object_from_file
+
+    from cryin_flows.launchpad.queue import scheduler_of, test_submission
+
+    rows: list[tuple[str, bool, str]] = []
+    adapters = [config_dir / f"my_qadapter_{c}.yaml" for c in CATEGORIES]
+    adapters = [p for p in adapters if p.is_file()]
+    if not adapters:
+        return [("queue adapters", False, f"none in {config_dir}: run `cryin config init`")]
+    commands_checked: set[str] = set()
+    for path in adapters:
+        label = path.stem.replace("my_qadapter_", "queue ")
+        try:
+            adapter = load_object_from_file(str(path))
+            scheduler = scheduler_of(adapter)
+        except Exception as exc:
+            rows.append((label, False, f"{path}: cannot be read: {exc}"))
+            continue
+        spec = SCHEDULERS[scheduler]
+        missing = [
+            c for c in (spec["submit"], spec["status"], spec["queues"]) if not shutil.which(c)
+        ]
+        if scheduler not in commands_checked:
+            commands_checked.add(scheduler)
+            rows.append(
+                (
+                    f"{scheduler} commands",
+                    not missing,
+                    f"{', '.join(missing)} not found: run on a login node with the scheduler"
+                    if missing
+                    else f"{spec['submit']}, {spec['status']}, {spec['queues']} found",
+                )
+            )
+        if missing:
+            continue
+        queue = adapter.get("queue")
+        if queue:
+            ok = _queue_exists(scheduler, queue)
+            rows.append(
+                (
+                    f"{label} partition",
+                    ok,
+                    f"{queue} exists"
+                    if ok
+                    else f"{queue!r} is not a {scheduler} partition/queue: fix 'queue' in {path}",
+                )
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            problem = test_submission(adapter, Path(tmp))
+        rows.append(
+            (
+                f"{label} resources",
+                problem is None,
+                "the scheduler accepts the job"
+                + (" (sbatch --test-only)" if scheduler == "slurm" else "")
+                if problem is None
+                else f"{problem}: edit {path}",
+            )
+        )
+        rows.append(_check_rocket_environment(adapter, label, path))
+    return rows
+
+
+def _queue_exists(scheduler: str, queue: str) -> bool:
+    command = (
+        ["sinfo", "-h", "-p", queue, "-o", "%P"] if scheduler == "slurm" else ["qstat", "-Q", queue]
+    )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    return result.returncode == 0 and bool(result.stdout.strip())
+
+
+def _check_rocket_environment(adapter, label: str, path: Path) -> tuple[str, bool, str]:
+    """Run pre_rocket and ``rlaunch -h`` in a login shell, as the job script would."""
+    rocket = str(adapter.get("rocket_launch", "")).split()
+    if not rocket:
+        return (f"{label} rlaunch", False, f"no rocket_launch in {path}")
+    script = "\n".join([adapter.get("pre_rocket") or "true", f"{rocket[0]} -h >/dev/null"])
+    result = subprocess.run(
+        ["bash", "-l", "-c", script], capture_output=True, text=True, timeout=120
+    )
+    if result.returncode == 0:
+        return (f"{label} rlaunch", True, f"a login shell runs {rocket[0]}")
+    last = (result.stderr.strip().splitlines() or ["exit status " + str(result.returncode)])[-1]
+    return (
+        f"{label} rlaunch",
+        False,
+        f"a login shell (bash -l) cannot run {rocket[0]}: {last}; give its absolute path in "
+        f"rocket_launch or activate the environment in pre_rocket ({path})",
+    )
 
 
 def _probe() -> None:

@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 
 from jobflow import JobStore
-from maggma.stores import MongoStore, MongoURIStore, MontyStore
-from maggma.stores.gridfs import GridFSURIStore
+from maggma.stores import GridFSStore, MongoStore, MontyStore
 from pymongo import MongoClient
 from pymongo.errors import ConfigurationError as PyMongoConfigurationError
 from pymongo.errors import InvalidURI, OperationFailure, PyMongoError
@@ -123,10 +122,8 @@ def mongodb_job_store(
     db = check_mongodb(uri, database, timeout_s)
     kwargs = {"mongoclient_kwargs": {"serverSelectionTimeoutMS": int(timeout_s * 1000)}}
     return JobStore(
-        MongoURIStore(uri=uri, collection_name=docs, database=db, **kwargs),
-        additional_stores={
-            "data": GridFSURIStore(uri=uri, collection_name=data, database=db, **kwargs)
-        },
+        MongoStore(db, docs, uri=uri, **kwargs),
+        additional_stores={"data": GridFSStore(db, data, uri=uri, **kwargs)},
     )
 
 
@@ -179,7 +176,7 @@ def describe_job_store(store: JobStore) -> str:
 
 
 def _server_uri(store) -> str | None:
-    """The MongoDB URI a maggma store connects to (MongoURIStore or MongoStore), else None."""
+    """The MongoDB URI a maggma store connects to (MongoStore by URI or host), else None."""
     if getattr(store, "uri", None):
         return store.uri
     if type(store) is MongoStore:  # not its subclasses MontyStore, MemoryStore (no server)

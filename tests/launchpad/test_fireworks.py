@@ -136,8 +136,30 @@ def test_config_init_writes_working_files(tmp_path):
     from fireworks.utilities.fw_serializers import load_object_from_file
 
     adapter = load_object_from_file(str(cfg / "my_qadapter_gpu.yaml"))
-    assert adapter.q_type == "SLURM" and adapter["gres"] == "gpu:1"
+    assert adapter.q_type == "SLURM" and "gres" not in adapter  # no GPU asked, none listed
+    # the rocket is the environment's own rlaunch: a login shell's PATH need not have it
+    assert adapter["rocket_launch"].startswith(f"{BIN / 'rlaunch'} -c {cfg} ")
     assert "my_fworker_gpu.yaml" in adapter["rocket_launch"]
+    assert adapter["ntasks"] == 1 and adapter["cpus_per_task"] == 1
+    assert adapter["logdir"] == str(cfg / "queue_logs")
+    any_adapter = load_object_from_file(str(cfg / "my_qadapter_any.yaml"))
+    assert "my_fworker_any.yaml" in any_adapter["rocket_launch"]
+    script = any_adapter.get_script_str(str(tmp_path))
+    assert f"#SBATCH --output={cfg}/queue_logs/cryin-any-%j.out" in script
+    assert "--gres" not in script and "#SBATCH --cpus-per-task=1" in script
+    fw_config = yaml.safe_load((cfg / "FW_config.yaml").read_text())
+    assert fw_config["RUN_EXPIRATION_SECS"] == 300 and fw_config["PING_TIME_SECS"] == 60
+    # GPUs when asked, and PBS as well
+    init_config(tmp_path, "--gpus", "2", "--cpus", "8", "--lost-after", "60")
+    adapter = load_object_from_file(str(cfg / "my_qadapter_gpu.yaml"))
+    assert adapter["gres"] == "gpu:2" and adapter["cpus_per_task"] == 8
+    assert "gres" not in load_object_from_file(str(cfg / "my_qadapter_cpu.yaml"))
+    assert yaml.safe_load((cfg / "FW_config.yaml").read_text())["PING_TIME_SECS"] == 12
+    init_config(tmp_path, "--scheduler", "pbs", "--gpus", "1", "--cpus", "4")
+    adapter = load_object_from_file(str(cfg / "my_qadapter_gpu.yaml"))
+    assert adapter.q_type == "PBS" and adapter["ppnode"] == "4:gpus=1"
+    assert "#PBS -l nodes=1:ppn=4:gpus=1" in adapter.get_script_str(str(tmp_path))
+    init_config(tmp_path)
     workers = {
         c: yaml.safe_load((cfg / f"my_fworker_{c}.yaml").read_text()) for c in ("cpu", "gpu")
     }
@@ -222,9 +244,9 @@ def qlaunch_small_workflow(env: dict, tmp_path: Path) -> None:
     sbatch.parent.mkdir()
     sbatch.write_text(STANDIN_SBATCH)
     sbatch.chmod(0o755)
-    adapter = yaml.safe_load((cfg / "my_qadapter.yaml").read_text())
+    adapter = yaml.safe_load((cfg / "my_qadapter_cpu.yaml").read_text())
     adapter["_q_commands_override"] = {"submit_cmd": str(sbatch), "status_cmd": "true"}
-    (cfg / "my_qadapter.yaml").write_text(yaml.safe_dump(adapter))
+    (cfg / "my_qadapter_cpu.yaml").write_text(yaml.safe_dump(adapter))
     sh(env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml"))
     spool = sbatch.parent / "spool"
     ran: set[str] = set()

@@ -16,13 +16,11 @@ import pytest
 from ase.build import bulk
 from jobflow import Flow
 
-from cryin_flows.flows.presets import load_study
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.launchpad.fireworks import study_workflow
 from cryin_flows.makers.potentials import RelaxMaker
 from cryin_flows.potentials.relax import RelaxSettings
 
-from ..flows.conftest import write_tiny_study
 from .test_fireworks import (
     BIN,
     fireworks,
@@ -57,54 +55,6 @@ def init_mongodb_config(tmp_path, uri: str, database: str) -> dict[str, str]:
 def outputs(uri: str, database: str) -> list[dict]:
     db = pymongo.MongoClient(uri)[database]
     return list(db["outputs"].find({}, {"uuid": 1, "name": 1, "_id": 0}))
-
-
-@pytest.mark.slow  # the whole study
-def test_two_concurrent_workers_finish_the_study(tmp_path, mongo_env, mongodb_database):
-    uri, database = mongodb_database
-    config = write_tiny_study(tmp_path / "tiny.yaml")
-    result = sh(mongo_env, BIN / "cryin", "submit", "--preset", "demo", "--config", config)
-    assert "added; firework ids" in result
-    # two worker slots poll the LaunchPad at once; a slot whose rapidfire ends (nothing ready
-    # for it just then) is started again, as a cluster's qlaunch keeps rockets coming
-    worker_file = tmp_path / "cfg" / "my_fworker_any.yaml"
-    folders = [tmp_path / f"worker{k}" for k in range(2)]
-    slots: list[subprocess.Popen | None] = [None, None]
-    deadline = time.time() + 900
-    while time.time() < deadline:
-        if {fw["state"] for fw in fireworks(mongo_env)} == {"COMPLETED"}:
-            break
-        for k, slot in enumerate(slots):
-            if slot is not None and slot.poll() is None:
-                continue
-            if slot is not None:
-                assert slot.returncode == 0, slot.communicate()[1][-3000:]
-            folders[k].mkdir(exist_ok=True)
-            slots[k] = subprocess.Popen(
-                [BIN / "rlaunch", "-w", worker_file, "rapidfire", "--sleep", "1"],
-                env=mongo_env,
-                cwd=folders[k],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        time.sleep(1)
-    for slot in slots:
-        if slot is not None:
-            slot.communicate(timeout=300)
-    fws = fireworks(mongo_env)
-    study = load_study("demo", config).make()
-    n_jobs = len(list(study.iterflow()))
-    assert len(fws) == n_jobs
-    assert {fw["state"] for fw in fws} == {"COMPLETED"}
-    assert all(fw["launches"] == 1 for fw in fws), [f for f in fws if f["launches"] != 1]
-    # one launch folder per job across both workers, every job's output stored exactly once
-    launches = [d for folder in folders for d in folder.glob("launcher_*")]
-    assert len(launches) == n_jobs
-    docs = outputs(uri, database)
-    assert len(docs) == n_jobs and len({d["uuid"] for d in docs}) == n_jobs
-    rows = json.loads(sh(mongo_env, BIN / "cryin", "query", "evaluations", "--json"))
-    assert len(rows) == 1 and rows[0]["reference"] == "training"
 
 
 def test_lpad_add_and_qlaunch_with_a_standin_scheduler(tmp_path, mongo_env):

@@ -1,0 +1,194 @@
+"""The study on a real SLURM (``slurmctld``/``slurmd`` on this machine, started by ``.ci/slurm``)
+with the test MongoDB server, by the README's cluster commands: ``cryin config init
+--scheduler slurm``, ``lpad reset``, ``cryin config check``, ``cryin submit``, ``cryin launch``
+with the cpu and gpu workers. Queue jobs start ``bash -l`` with a PATH that lacks the virtual
+environment, as on a cluster. Then a running queue job is ``scancel``led: ``lpad
+detect_lostruns`` as configured finds it and no healthy job, the rerun resumes and completes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from jobflow import Flow
+
+from cryin_flows.flows.presets import load_study
+from cryin_flows.interfaces.interface_set import InterfaceSet
+from cryin_flows.launchpad.fireworks import study_workflow
+from cryin_flows.makers.potentials import RelaxMaker
+from cryin_flows.potentials.relax import RelaxSettings
+
+from ..flows.conftest import write_tiny_study
+from .test_fireworks import BIN, fireworks, init_config, sh
+
+pytestmark = [pytest.mark.slurm, pytest.mark.mongodb]
+
+LOST_AFTER_S = 20  # rockets ping every 4 s; silence of 20 s is a lost run
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A reachable SLURM controller with an idle node, else skip (fail in CI: .ci/run starts
+    one with `bash .ci/slurm`)."""
+    reason = None
+    if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
+        reason = "no SLURM commands (sbatch, sinfo) on PATH"
+    else:
+        ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=30)
+        states = subprocess.run(
+            ["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=30
+        ).stdout.split()
+        if "UP" not in ping.stdout:
+            reason = f"slurmctld does not answer (scontrol ping: {ping.stdout.strip()})"
+        elif not any(s.rstrip("*") in ("idle", "mix", "alloc") for s in states):
+            reason = f"no usable SLURM node (sinfo states: {states})"
+    if reason:
+        message = f"{reason}; start a one-node SLURM with `sudo bash .ci/slurm`"
+        if os.environ.get("CI"):
+            pytest.fail(f"SLURM is required in CI: {message}")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def cluster_env(tmp_path, mongodb_database, slurm):
+    """The README's configuration against the test server, LaunchPad reset; PATH without the
+    virtual environment (only env.sh puts it back)."""
+    uri, database = mongodb_database
+    env = init_config(
+        tmp_path,
+        *("--store", "mongodb", "--mongodb-uri", f"{uri}/{database}"),
+        *("--lost-after", str(LOST_AFTER_S)),
+    )
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+    reset = sh(env, BIN / "lpad", "reset", "--password", time.strftime("%Y-%m-%d"))
+    assert "LaunchPad was RESET" in reset or "reset" in reset.lower()
+    return env
+
+
+def test_tiny_study_runs_to_the_end_on_slurm(tmp_path, cluster_env, mongodb_database):
+    env = cluster_env
+    uri, database = mongodb_database
+    check = sh(env | {"COLUMNS": "300"}, BIN / "cryin", "config", "check")
+    for row in ("queue cpu resources", "queue gpu rlaunch", "slurm commands"):
+        assert re.search(rf"{row}\s*│ yes", check), check
+    config = write_tiny_study(tmp_path / "tiny.yaml")
+    sh(env, BIN / "cryin", "submit", "--preset", "demo", "--config", config)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    out = sh(env, BIN / "cryin", "launch", "--sleep", "2", "--timeout", "1200", cwd=runs)
+    fws = fireworks(env)
+    n_jobs = len(list(load_study("demo", config).make().iterflow()))
+    assert len(fws) == n_jobs and {fw["state"] for fw in fws} == {"COMPLETED"}, out
+    assert all(fw["launches"] == 1 for fw in fws), [f for f in fws if f["launches"] != 1]
+    submitted = re.findall(r"submitted (cpu|gpu) queue job (\d+)", out)
+    assert len(submitted) == n_jobs and {c for c, _ in submitted} == {"cpu", "gpu"}
+    assert f"all {n_jobs} Fireworks COMPLETED" in out
+    # every job's output once, in the database the URI names; queue output in one folder
+    import pymongo
+
+    docs = list(pymongo.MongoClient(uri)[database]["outputs"].find({}, {"uuid": 1}))
+    assert len(docs) == n_jobs == len({d["uuid"] for d in docs})
+    logs = tmp_path / "cfg" / "queue_logs"
+    assert len(list(logs.glob("*.out"))) == n_jobs
+    assert not [p for p in logs.glob("*.error") if "Traceback" in p.read_text()]
+    rows = json.loads(sh(env, BIN / "cryin", "query", "evaluations", "--json"))
+    assert len(rows) == 1 and rows[0]["reference"] == "training"
+    # the report is under the project folder, not inside a launch folder
+    assert not list(runs.glob("launcher_*/**/report.html"))
+
+
+def two_relaxations(path: Path, potential: str, results_dir: Path) -> Path:
+    """A workflow of two independent relaxation jobs of rattled LiCl cells, each too long to
+    finish before the test is done with it (a force threshold out of reach)."""
+    atoms = bulk("LiCl", "rocksalt", a=5.2, cubic=True)
+    frames = []
+    for i in range(8):
+        copy = atoms.copy()
+        copy.rattle(0.15, seed=300 + i)
+        frames.append(copy.get_scaled_positions())
+    structures = InterfaceSet(np.array(atoms.cell), atoms.get_chemical_symbols(), np.array(frames))
+    jobs = []
+    for name in ("to kill", "healthy"):
+        maker = RelaxMaker(
+            name=f"relax {name}",
+            settings=RelaxSettings(fmax=1e-6, max_steps=1500, device="cpu"),
+            results_dir=str(results_dir),
+        )
+        jobs.append(maker.make(structures, potential))
+    study_workflow(Flow(jobs, name="two relaxations")).to_file(str(path))
+    return path
+
+
+def test_scancelled_job_is_found_as_configured_and_rerun(tmp_path, cluster_env, tiny_potential):
+    env = cluster_env
+    results = tmp_path / "relaxations"
+    sh(env, BIN / "lpad", "add", two_relaxations(tmp_path / "wf.yaml", tiny_potential, results))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    log = open(tmp_path / "launch.log", "w")  # noqa: SIM115
+    loop = subprocess.Popen(
+        [BIN / "cryin", "launch", "--sleep", "1", "--no-rerun-lost", "--timeout", "900"],
+        env=env,
+        cwd=runs,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        ids = {fw["name"]: fw["id"] for fw in fireworks(env)}
+        deadline = time.time() + 300
+        while time.time() < deadline:  # both running, the first with some structures done
+            states = {fw["name"]: fw["state"] for fw in fireworks(env)}
+            if set(states.values()) == {"RUNNING"} and results.exists():
+                break
+            assert loop.poll() is None, (tmp_path / "launch.log").read_text()
+            time.sleep(1)
+        assert set(states.values()) == {"RUNNING"}, states
+        job_of = {}
+        for name, fw_id in ids.items():
+            script = "from fireworks import LaunchPad; lp = LaunchPad.auto_load(); "
+            script += f"print(lp.get_reservation_id_from_fw_id({fw_id}))"
+            job_of[name] = sh(env, BIN / "python", "-c", script).strip().splitlines()[-1]
+        subprocess.run(["scancel", job_of["relax to kill"]], check=True)
+        killed_at = time.time()
+        found_after = None
+        while time.time() - killed_at < 120:
+            report = sh(env, BIN / "lpad", "detect_lostruns")
+            lost = re.search(r"Lost FireWorks: (\d+)", report)
+            assert lost, report
+            listed = {int(i) for i in re.findall(r"'fw_id': (\d+)", report)} or (
+                {ids["relax to kill"]} if lost.group(1) == "1" else set()
+            )
+            # the healthy rocket, running all along, is never flagged
+            assert ids["relax healthy"] not in listed or int(lost.group(1)) == 0, report
+            assert int(lost.group(1)) <= 1, report
+            if lost.group(1) == "1":
+                found_after = time.time() - killed_at
+                break
+            time.sleep(2)
+        assert found_after is not None and found_after >= LOST_AFTER_S - 5
+        states = {fw["name"]: fw["state"] for fw in fireworks(env)}
+        assert states["relax healthy"] == "RUNNING"
+        sh(env, BIN / "lpad", "detect_lostruns", "--rerun")
+        loop.wait(timeout=900)
+    finally:
+        if loop.poll() is None:
+            loop.kill()
+        subprocess.run(["scancel", "-u", os.environ.get("USER", "root")], check=False)
+        log.close()
+    out = (tmp_path / "launch.log").read_text()
+    assert loop.returncode == 0, out
+    fws = {fw["name"]: fw for fw in fireworks(env)}
+    assert {fw["state"] for fw in fws.values()} == {"COMPLETED"}, out
+    assert fws["relax to kill"]["launches"] == 2 and fws["relax healthy"]["launches"] == 1
+    # each job's progress file holds every structure once
+    for path in results.glob("*.jsonl"):
+        indices = [json.loads(line)["index"] for line in path.read_text().splitlines()]
+        assert sorted(indices) == list(range(8)), path
