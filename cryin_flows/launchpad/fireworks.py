@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from jobflow import Flow
+from jobflow import Flow, Job
 from jobflow.managers.fireworks import flow_to_workflow
 
 from cryin_flows.errors import ConfigurationError, StoreConnectionError
@@ -21,8 +21,15 @@ INIT_HINT = (
 )
 
 
-def study_workflow(flow: Flow):
-    """The FireWorks Workflow of ``flow`` (one Firework per job, categories kept)."""
+def study_workflow(flow: Flow | Job):
+    """The FireWorks Workflow of ``flow``: one Firework per job, categories kept; a job
+    without one gets its kind's (``assign_categories``), so the cpu and gpu workers run it."""
+    from cryin_flows.makers.common import assign_categories
+
+    jobs = [flow] if isinstance(flow, Job) else [job for job, _ in flow.iterflow()]
+    for job in jobs:
+        if not job.config.manager_config.get("_category"):
+            assign_categories(job)
     return flow_to_workflow(flow)
 
 

@@ -179,6 +179,7 @@ class LaunchLoop:
                 )
                 return self._submitted
             self._stop_on_fizzled(states)
+            self._stop_on_unrunnable(query)
             if self.rerun_lost:
                 self._rerun_lost(query)
             self._release_dead_reservations(query)
@@ -206,6 +207,22 @@ class LaunchLoop:
             + (f" and {len(fizzled) - 1} more" if len(fizzled) > 1 else "")
             + f": see {folder} and `lpad get_fws -i {fw_id} -d all`; after fixing, "
             f"`lpad rerun_fws -i {fw_id}` and run `cryin launch` again"
+        )
+
+    def _stop_on_unrunnable(self, query: dict) -> None:
+        """A READY Firework that none of the fed workers may run would wait for ever."""
+        orphan = self.launchpad.fireworks.find_one(
+            {"$and": [query, {"state": "READY"}, {"$nor": [lane.query for lane in self.lanes]}]},
+            {"fw_id": 1, "name": 1, "spec._category": 1},
+        )
+        if orphan is None:
+            return
+        fed = ", ".join(lane.category for lane in self.lanes)
+        category = orphan.get("spec", {}).get("_category", "none")
+        raise QueueError(
+            f"Firework {orphan['fw_id']} ({orphan['name']!r}, category {category}) is READY but "
+            f"none of the workers fed ({fed}) runs it: give the job a category (`cryin submit` "
+            "does) or feed the 'any' worker (--category any)"
         )
 
     def _rerun_lost(self, query: dict) -> None:
@@ -245,11 +262,8 @@ class LaunchLoop:
                 continue
             if key in self._suspects:
                 self.launchpad.cancel_reservation_by_reservation_id(job_id)
-                logs = sorted(
-                    Path(lane.qadapter.get("logdir", ".")).glob(f"*-{job_id}.*")
-                    for lane in self.lanes
-                )
-                files = [str(p) for group in logs for p in group]
+                folders = {Path(lane.qadapter.get("logdir", ".")) for lane in self.lanes}
+                files = sorted(str(p) for d in folders for p in d.glob(f"*-{job_id}.*"))
                 tail = _last_line(files)
                 raise QueueError(
                     f"queue job {job_id} of Firework {doc['fw_id']} ended without starting "

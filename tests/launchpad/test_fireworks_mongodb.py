@@ -153,3 +153,26 @@ def test_config_check_on_an_unreachable_server_is_quick_and_clear(tmp_path):
     assert "cannot reach MongoDB at 127.0.0.1" in rows["JobStore"]
     assert "cannot reach the LaunchPad (MongoDB at 127.0.0.1" in rows["LaunchPad"]
     assert "pw-not-shown" not in check.stdout and "TopologyDescription" not in check.stdout
+
+
+def test_launch_refuses_a_firework_no_fed_worker_runs(tmp_path, mongo_env):
+    """A job without a category (a workflow not made by `cryin submit`) would wait for ever for
+    the cpu and gpu workers: `cryin launch` says which, before submitting anything."""
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    from cryin_flows.makers.interfaces import InterfaceTemplateMaker
+
+    flow_to_workflow(InterfaceTemplateMaker().make()).to_file(str(tmp_path / "wf.yaml"))
+    sh(mongo_env, BIN / "lpad", "add", tmp_path / "wf.yaml")
+    result = subprocess.run(
+        [BIN / "cryin", "launch", "--sleep", "1"],
+        env=mongo_env | {"COLUMNS": "400"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "('interface template', category none) is READY but none of the workers fed" in message
+    assert "(cpu, gpu)" in message and "--category any" in message

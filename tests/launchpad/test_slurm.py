@@ -106,8 +106,8 @@ def test_tiny_study_runs_to_the_end_on_slurm(tmp_path, cluster_env, mongodb_data
 
 
 def two_relaxations(path: Path, potential: str, results_dir: Path) -> Path:
-    """A workflow of two independent relaxation jobs of rattled LiCl cells, each too long to
-    finish before the test is done with it (a force threshold out of reach)."""
+    """A workflow of two independent relaxation jobs of rattled LiCl cells (a force threshold
+    out of reach, so each runs its ``max_steps``)."""
     atoms = bulk("LiCl", "rocksalt", a=5.2, cubic=True)
     frames = []
     for i in range(8):
@@ -116,10 +116,11 @@ def two_relaxations(path: Path, potential: str, results_dir: Path) -> Path:
         frames.append(copy.get_scaled_positions())
     structures = InterfaceSet(np.array(atoms.cell), atoms.get_chemical_symbols(), np.array(frames))
     jobs = []
-    for name in ("to kill", "healthy"):
+    # about 60 steps a second here: the healthy job runs well past the lost-run detection
+    for name, steps in (("to kill", 1500), ("healthy", 3000)):
         maker = RelaxMaker(
             name=f"relax {name}",
-            settings=RelaxSettings(fmax=1e-6, max_steps=1500, device="cpu"),
+            settings=RelaxSettings(fmax=1e-6, max_steps=steps, device="cpu"),
             results_dir=str(results_dir),
         )
         jobs.append(maker.make(structures, potential))
@@ -187,8 +188,99 @@ def test_scancelled_job_is_found_as_configured_and_rerun(tmp_path, cluster_env, 
     assert loop.returncode == 0, out
     fws = {fw["name"]: fw for fw in fireworks(env)}
     assert {fw["state"] for fw in fws.values()} == {"COMPLETED"}, out
-    assert fws["relax to kill"]["launches"] == 2 and fws["relax healthy"]["launches"] == 1
+    # one queue job each, and a second one for the rerun of the killed rocket
+    submitted = re.findall(r"submitted gpu queue job \d+: Firework (\d+)", out)
+    assert sorted(map(int, submitted)) == sorted(
+        [ids["relax to kill"]] * 2 + [ids["relax healthy"]]
+    )
     # each job's progress file holds every structure once
     for path in results.glob("*.jsonl"):
         indices = [json.loads(line)["index"] for line in path.read_text().splitlines()]
         assert sorted(indices) == list(range(8)), path
+
+
+def edit_adapter(env: dict, category: str, **changes) -> Path:
+    """Change keys of a generated queue adapter (None: remove the key), as a user would."""
+    import yaml
+
+    path = Path(env["FW_CONFIG_FILE"]).parent / f"my_qadapter_{category}.yaml"
+    values = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    path.write_text(yaml.safe_dump(values))
+    return path
+
+
+def launch(env: dict, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [BIN / "cryin", "launch", "--sleep", "1", "--timeout", "300", *extra],
+        env=env | {"COLUMNS": "400"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+
+
+def test_refused_and_doomed_queue_jobs_stop_the_loop_with_one_line(tmp_path, cluster_env):
+    """A partition that does not exist, a gres the node lacks, a job script that cannot find
+    rlaunch: `cryin config check` names each, and `cryin launch` stops with status 1 and one
+    line instead of submitting doomed jobs (qlaunch exits 0 and keeps trying)."""
+    env = cluster_env
+    from .test_fireworks import small_workflow
+
+    sh(env, BIN / "lpad", "add", small_workflow(tmp_path / "wf.yaml"))
+    check = subprocess.run(
+        [BIN / "cryin", "config", "check"],
+        env=env | {"COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout
+    adapter = edit_adapter(env, "cpu", queue="nosuchpartition")
+    edit_adapter(env, "gpu", gres="gpu:1")
+    check = subprocess.run(
+        [BIN / "cryin", "config", "check"],
+        env=env | {"COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 1
+    rows = {line.split("│")[1].strip(): line for line in check.stdout.splitlines() if "│" in line}
+    assert "'nosuchpartition' is not a slurm partition" in rows["queue cpu partition"]
+    assert "Invalid generic resource (gres) specification" in rows["queue gpu resources"]
+    result = launch(env, tmp_path)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert f"sbatch refused the cpu job ({adapter})" in message, result.stderr
+    assert "invalid partition" in message.lower() and "Traceback" not in result.stderr
+    assert {fw["state"] for fw in fireworks(env)} <= {"READY", "WAITING"}  # nothing reserved
+    # an environment the job cannot find: the job ends, the loop says so and releases it
+    edit_adapter(env, "cpu", queue=None, pre_rocket=None, rocket_launch="rlaunch singleshot")
+    check = subprocess.run(
+        [BIN / "cryin", "config", "check"],
+        env=env | {"COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+    )
+    rows = {line.split("│")[1].strip(): line for line in check.stdout.splitlines() if "│" in line}
+    assert "a login shell (bash -l) cannot run rlaunch" in rows["queue cpu rlaunch"]
+    result = launch(env, tmp_path)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert re.search(r"queue job \d+ of Firework \d+ ended without starting its rocket", message)
+    assert "rlaunch: command not found" in message, message
+    assert {fw["state"] for fw in fireworks(env)} <= {"READY", "WAITING"}  # released
+    # fixed, the same loop runs the workflow to the end
+    edit_adapter(
+        env,
+        "cpu",
+        rocket_launch=f"{BIN / 'rlaunch'} -w "
+        f"{Path(env['FW_CONFIG_FILE']).parent / 'my_fworker_cpu.yaml'} singleshot",
+    )
+    result = launch(env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {fw["state"] for fw in fireworks(env)} == {"COMPLETED"}
