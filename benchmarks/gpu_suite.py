@@ -135,6 +135,7 @@ def table(r: dict) -> str:
     """The figures as a markdown table."""
     rows = [
         ("device", r["device_name"], ""),
+        ("jobs on device 'auto'", r["auto_device"], "the GPU on a GPU node"),
         (
             "relaxation, in-flight batched",
             f"{r['batched_structure_steps_per_s']:.1f}",
@@ -181,6 +182,16 @@ def table(r: dict) -> str:
     return "\n".join(lines)
 
 
+def auto_devices() -> str:
+    """Where jobs left on ``auto`` (the default) run on this node: relaxation, CryinGAN and
+    the CHGNet reference calculator. On a GPU node every one should name the GPU."""
+    from cryin_flows.devices import describe_device, resolve_device
+    from cryin_flows.potentials.calculators import calculator_device, get_calculator
+
+    torch_auto = describe_device(resolve_device("auto"))
+    return f"relax/GAN {torch_auto}, CHGNet {calculator_device(get_calculator('chgnet'))}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes on the CPU")
@@ -203,6 +214,7 @@ def main() -> None:
     )
     r.update(gan_figures(sizes, device))
     r.update(chgnet_figures(sizes["n_label"], device))
+    r["auto_device"] = auto_devices()
     r["device_name"] = (
         torch.cuda.get_device_name(0)
         if device == "cuda"

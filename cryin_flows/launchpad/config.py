@@ -1,12 +1,13 @@
 """``cryin config init|check``: the FireWorks and jobflow files a cluster run needs, from a few
-answers, and a check that they connect.
+answers, and a check that they work: the servers connect and the scheduler takes the jobs.
 
 Written to one folder: ``my_launchpad.yaml`` (FireWorks database), ``my_fworker_{cpu,gpu,any}
-.yaml`` (workers by category), ``my_qadapter.yaml`` + ``my_qadapter_gpu.yaml`` (SLURM or PBS),
-``FW_config.yaml``, ``jobflow.yaml`` (the JobStore workers write to), ``cryin.yaml`` (cryin-flows
-settings: the same store), ``env.sh`` (exports that point everything at the folder) and, with a
-MongoDB store, ``jobflow_remote_project.yaml`` for jobflow-remote users. Files holding
-credentials are written with mode 600.
+.yaml`` (workers by category), ``my_qadapter_{cpu,gpu,any}.yaml`` and the job script template
+they fill (SLURM or PBS), ``FW_config.yaml`` (with the ping and lost-run settings),
+``jobflow.yaml`` (the JobStore workers write to), ``cryin.yaml`` (cryin-flows settings: the
+same store), ``env.sh`` (exports that point everything at the folder) and, with a MongoDB
+store, ``jobflow_remote_project.yaml`` for jobflow-remote users. Files holding credentials are
+written with mode 600.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ def test_gpu_suite_smoke_writes_json_and_table(tmp_path):
         "gan_batch_bfloat16_s",
         "sample_s",
         "clean_s",
+        "auto_device",
         "chgnet_batched_per_s",
         "chgnet_serial_per_s",
     ):
