@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import getpass
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryin_flows.errors import ConfigurationError, CryinError
-from cryin_flows.launchpad.config import CATEGORIES, SCHEDULERS
+from cryin_flows.launchpad.checks import dry_run_submission
+from cryin_flows.launchpad.config import CATEGORIES, SCHEDULERS, scheduler_of
 
 
 class QueueError(CryinError):
@@ -76,42 +76,6 @@ def load_lanes(config_dir: Path, categories: tuple[str, ...]) -> list[Lane]:
             "the 'any' worker runs every job: launch it alone, or the cpu and gpu workers"
         )
     return lanes
-
-
-def scheduler_of(qadapter) -> str:
-    """'slurm' or 'pbs' from an adapter's queue type."""
-    for name, spec in SCHEDULERS.items():
-        if spec["q_type"] == qadapter.q_type:
-            return name
-    raise ConfigurationError(f"queue type {qadapter.q_type!r} is not supported (SLURM, PBS)")
-
-
-def test_submission(qadapter, launch_dir: Path) -> str | None:
-    """None if the scheduler would accept ``qadapter``'s job script, else its error line.
-
-    SLURM: ``sbatch --test-only`` (nothing is queued). PBS has no dry run: only that ``qsub``
-    exists is checked.
-    """
-    import shutil
-
-    scheduler = scheduler_of(qadapter)
-    submit = SCHEDULERS[scheduler]["submit"]
-    if shutil.which(submit) is None:
-        return f"{submit} not found on PATH: run this on a login node of the cluster"
-    if scheduler != "slurm":
-        return None
-    with tempfile.NamedTemporaryFile("w", suffix=".sh", dir=launch_dir, delete=False) as f:
-        f.write(qadapter.get_script_str(str(launch_dir)))
-    try:
-        result = subprocess.run(
-            [submit, "--test-only", f.name], capture_output=True, text=True, timeout=60
-        )
-    finally:
-        Path(f.name).unlink(missing_ok=True)
-    if result.returncode == 0:
-        return None
-    lines = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    return (lines or result.stderr.strip().splitlines() or ["(no message)"])[-1].strip()
 
 
 def live_job_ids(scheduler: str) -> set[str] | None:
@@ -297,7 +261,7 @@ class LaunchLoop:
             if not job_id:
                 if job_id is None:  # nothing for this worker after all (a race): next round
                     return
-                reason = test_submission(lane.qadapter, self.launch_dir)
+                reason = dry_run_submission(lane.qadapter, self.launch_dir)
                 submit = SCHEDULERS[scheduler_of(lane.qadapter)]["submit"]
                 raise QueueError(
                     f"{submit} refused the {lane.category} job ({lane.adapter_path}): "
