@@ -298,13 +298,14 @@ def write_cluster_config(a: ClusterAnswers) -> dict[str, Path]:
             d / "jobflow_remote_project.yaml",
             "# jobflow-remote project (copy to ~/.jfremote/cryin.yaml and edit host, user,\n"
             "# work_dir and pre_run): for runners that can reach MongoDB. `jf project check`.\n",
-            jobflow_remote_project(a),
+            jobflow_remote_project(a, gpus),
         )
     return written
 
 
-def jobflow_remote_project(a: ClusterAnswers) -> dict:
-    """A jobflow-remote project with a CPU and a GPU worker sharing the JobStore."""
+def jobflow_remote_project(a: ClusterAnswers, gpus: int = 0) -> dict:
+    """A jobflow-remote project with a CPU and a GPU worker (``gpus`` GPUs a job) sharing the
+    JobStore."""
     scheduler = "slurm" if a.scheduler == "slurm" else "pbs"
 
     def worker(queue: str | None, gpu: bool) -> dict:
@@ -313,8 +314,8 @@ def jobflow_remote_project(a: ClusterAnswers) -> dict:
             resources["partition" if scheduler == "slurm" else "queue"] = queue
         if a.account:
             resources["account"] = a.account
-        if gpu:
-            resources["gres"] = "gpu:1"
+        if gpu and gpus:
+            resources["gres"] = f"gpu:{gpus}"
         return {
             "type": "remote",
             "scheduler_type": scheduler,
