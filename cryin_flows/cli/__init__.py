@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from cryin_flows import __version__
-from cryin_flows.cli import config, evaluation, gan, interfaces, potentials, study, vasp
+from cryin_flows.cli import (
+    config,
+    evaluation,
+    gan,
+    interfaces,
+    potentials,
+    stability,
+    study,
+    vasp,
+)
 from cryin_flows.cli.common import console
 
 # jobflow's local manager uses monty's deprecated ``cd``; the warning is noise for users
@@ -24,6 +33,7 @@ app.add_typer(gan.app, name="gan")
 app.add_typer(potentials.app, name="potential")
 app.add_typer(vasp.app, name="vasp")
 app.add_typer(config.app, name="config")
+app.add_typer(stability.app, name="screen")
 for name, command in {
     "label": potentials.label_command,
     "relax": potentials.relax_command,

@@ -34,17 +34,26 @@ def load_bulk(name: str) -> Structure:
         raise ConfigurationError(
             f"unknown bulk structure {name!r}; bundled: {', '.join(available_bulks())}"
         )
-    rec = records[name]
-    lattice = Lattice.from_parameters(**rec["lattice"])
-    species = [site["species"] for site in rec["sites"]]
-    coords = [site["coords"] for site in rec["sites"]]
-    structure = Structure.from_spacegroup(rec["spacegroup"], lattice, species, coords)
+    return expand_record(records[name], f"bundled bulk {name!r}")
+
+
+def expand_record(rec: dict, label: str) -> Structure:
+    """A structure from a record of space group, lattice (a, b, c, alpha, beta, gamma) and
+    Wyckoff sites (``species``: a symbol or a partial occupancy ``{symbol: fraction}``,
+    ``coords``). ``formula_units`` (when given) is checked; ``label`` names the record in
+    errors."""
+    try:
+        lattice = Lattice.from_parameters(**rec["lattice"])
+        species = [site["species"] for site in rec["sites"]]
+        coords = [site["coords"] for site in rec["sites"]]
+        structure = Structure.from_spacegroup(rec["spacegroup"], lattice, species, coords)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{label}: cannot build the structure: {exc!r}") from None
     expected = rec.get("formula_units")
     if expected is not None:
         _reduced, n_fu = structure.composition.get_reduced_composition_and_factor()
         if round(n_fu) != expected:
             raise ConfigurationError(
-                f"bundled bulk {name!r} expanded to {structure.composition.formula}, "
-                f"expected Z = {expected}"
+                f"{label} expanded to {structure.composition.formula}, expected Z = {expected}"
             )
     return structure

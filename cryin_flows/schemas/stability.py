@@ -1,0 +1,78 @@
+"""Output documents of the stability stages: phase energies, stability of phases and pairs,
+candidate sets and the screening funnel."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from cryin_flows.schemas.common import FileRef, OutputDoc
+from cryin_flows.stability.analysis import Mixing, Window
+from cryin_flows.stability.funnel import CandidateResult, ScreenCriteria
+from cryin_flows.stability.pipeline import PhaseEnergies
+
+
+class PhaseEnergiesDoc(OutputDoc, PhaseEnergies):
+    """Every library phase of a chemistry relaxed by one calculator (the hull's input)."""
+
+    task_label: str = "phase energies"
+    n_converged: int = Field(description="Phases whose relaxation converged")
+
+
+class StructureStability(BaseModel):
+    """E_hull of one user-given structure."""
+
+    name: str = Field(description="Structure name")
+    formula: str = Field(description="Reduced formula")
+    e_hull: float = Field(description="Energy above the hull, eV/atom (negative: below)")
+    decomposition: list[str] = Field(description="Hull products")
+
+
+class StabilityDoc(OutputDoc):
+    """Hull, windows and mixing energies of named phases and pairs in one chemistry."""
+
+    task_label: str = "stability"
+    chemistry: str = Field(description="Chemistry of the phase energies used")
+    calculator: str = Field(description="Calculator of the phase energies")
+    energy_scheme: str = Field(description="How the energies relate to MP2020")
+    e_hull: dict[str, float] = Field(description="E_hull of every library phase, eV/atom")
+    windows: list[Window] = Field(description="Electrochemical windows of the named phases")
+    mixings: list[Mixing] = Field(description="Mixing energies of the named pairs")
+    structures: list[StructureStability] = Field(
+        default_factory=list, description="E_hull of structures the user gave"
+    )
+    figures: dict[str, FileRef] = Field(default_factory=dict, description="PNG figures by kind")
+
+
+class CandidatesDoc(OutputDoc):
+    """A candidate set for the funnel (structures in the data store)."""
+
+    task_label: str = "candidates"
+    source: str = Field(description="pyxtal, files or wyformer, with the parameters")
+    n_candidates: int = Field(description="How many")
+    formulas: dict[str, int] = Field(description="Count per reduced formula")
+    seed: int | None = Field(None, description="Generator seed (pyxtal)")
+    structures: list[dict] = Field(description="(name, pymatgen dict) pairs, data store")
+
+
+class ScreenDoc(OutputDoc):
+    """The screening funnel's outcome over one candidate set."""
+
+    task_label: str = "screen"
+    chemistry: str = Field(description="Chemistry of the phase energies used")
+    calculator: str = Field(description="Calculator that relaxed phases and candidates")
+    criteria: ScreenCriteria = Field(description="The cuts (seed 003, Table 1 by default)")
+    counts: dict[str, int] = Field(description="Candidates reaching each stage")
+    electrolyte_window: Window = Field(description="The electrolyte's window")
+    candidates: list[CandidateResult] = Field(description="Every candidate's way through")
+    survivors: list[str] = Field(description="Names passing every stage, lowest E_hull first")
+    left_out: list[str] = Field(
+        default_factory=lambda: [
+            "band gap (needs WyFormer's trained predictor, not available offline)",
+            "novelty vs LeMat-Bulk/ICSD (databases not available offline)",
+        ],
+        description="Stages of seed 003 this funnel does not run, and why",
+    )
+    figure: FileRef | None = Field(None, description="The funnel figure (PNG)")
+    survivor_structures: list[dict] = Field(
+        default_factory=list, description="Relaxed survivors (pymatgen dicts), data store"
+    )

@@ -1,0 +1,297 @@
+"""Energies of phases and candidates from a calculator, as pymatgen entries.
+
+Every structure is relaxed (cell and positions, FIRE on ASE's ``FrechetCellFilter``) to the
+paper's 0.05 eV/Å and its energy becomes a ``ComputedStructureEntry``. How energies relate to
+the Materials Project's (MP2020) scheme is the calculator's ``energy_scheme``:
+
+* ``mp2020-included``: the calculator was trained on MP2020-corrected energies (CHGNet and the
+  potentials this package trains on CHGNet labels): its energies already carry the fitted
+  anion and +U corrections, and the elemental references (solid Cl2, alpha-O2, as MP's) carry
+  none, so entries are used as they come;
+* ``mp2020``: raw GGA/GGA+U energies with MP-compatible settings (VASP with MP's U values,
+  MACE-MP-type potentials): pymatgen's ``MaterialsProject2020Compatibility`` is applied, as
+  seed 003 did with MACE-MPA-0;
+* ``none``: energies used as they come (a calculator consistent with itself, e.g. one DFT
+  setting for every phase including the gases).
+
+Gas references (Cl2, O2) are where universal potentials are weakest; in both MP schemes they
+are the molecular solids MP uses and the fitted anion corrections of MP2020 absorb the error.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from ase.calculators.calculator import Calculator
+from ase.filters import FrechetCellFilter
+from ase.optimize import FIRE
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+from pymatgen.entries.computed_entries import ComputedStructureEntry
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from cryin_flows.errors import ConfigurationError, CryinError
+
+ENERGY_SCHEMES = {
+    "mp2020-included": "energies already MP2020-corrected (the calculator was trained on them)",
+    "mp2020": "raw GGA/GGA+U energies, pymatgen's MaterialsProject2020Compatibility applied",
+    "none": "energies used as computed, no corrections",
+}
+#: the study's own potential as a calculator name (``get_calculator``; kwargs ``path``)
+STUDY_POTENTIAL = "cryin_flows.potentials.m3gnet:ase_calculator"
+#: the scheme of each calculator name this package knows (others must say theirs); the study's
+#: potential learns CHGNet's labels offline (VASP-trained ones: say ``none``)
+CALCULATOR_SCHEMES = {"chgnet": "mp2020-included", STUDY_POTENTIAL: "mp2020-included"}
+#: MP's Hubbard U (eV) for oxides and fluorides of these elements (MPRelaxSet), used to mark
+#: entries GGA+U when the MP2020 compatibility is applied
+MP_HUBBARD_U = {"Co": 3.32, "Cr": 3.7, "Fe": 5.3, "Mn": 3.9, "Mo": 4.38, "Ni": 6.2, "V": 3.25,
+                "W": 6.2}  # fmt: skip
+
+
+class PhaseRelaxSettings(BaseModel):
+    """Relaxation of phases and candidates before their energies are used (seed 003)."""
+
+    fmax: float = Field(0.05, gt=0, description="Force convergence, eV/Å (cell and positions)")
+    max_steps: int = Field(500, ge=1, description="Most FIRE steps per structure")
+    relax_cell: bool = Field(True, description="Relax the cell with the positions")
+
+
+class RelaxedEnergy(BaseModel):
+    """One relaxed structure's energy."""
+
+    name: str = Field(description="Phase or candidate name")
+    formula: str = Field(description="Reduced formula")
+    energy: float = Field(description="Total energy of the relaxed cell, eV (uncorrected)")
+    energy_per_atom: float = Field(description="eV/atom, as the calculator gives it")
+    n_atoms: int = Field(description="Atoms in the cell")
+    converged: bool = Field(description="Whether max force fell below fmax")
+    steps: int = Field(description="FIRE steps taken")
+    seconds: float = Field(description="Wall time of the relaxation")
+    structure: dict = Field(description="The relaxed structure (pymatgen dict)")
+
+
+def relax_structure(
+    structure, calculator: Calculator, settings: PhaseRelaxSettings, name: str
+) -> RelaxedEnergy:
+    """Relax ``structure`` with ``calculator``; a one-line ``CryinError`` naming ``name``
+    when the calculator fails or the energy is not finite."""
+    start = time.perf_counter()
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = calculator
+    target = FrechetCellFilter(atoms) if settings.relax_cell else atoms
+    opt = FIRE(target, logfile=None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            converged = bool(opt.run(fmax=settings.fmax, steps=settings.max_steps))
+            energy = float(atoms.get_potential_energy())
+    except Exception as exc:  # any calculator error: say which structure
+        raise CryinError(f"{name}: relaxation failed: {type(exc).__name__}: {exc}") from None
+    if not np.isfinite(energy) or not np.all(np.isfinite(atoms.positions)):
+        raise CryinError(f"{name}: relaxation gave a non-finite energy or position")
+    found = AseAtomsAdaptor.get_structure(atoms)
+    relaxed = Structure(found.lattice, found.species, found.frac_coords)  # no float32 props
+    return RelaxedEnergy(
+        name=name,
+        formula=relaxed.composition.reduced_formula,
+        energy=energy,
+        energy_per_atom=energy / len(atoms),
+        n_atoms=len(atoms),
+        converged=converged,
+        steps=int(opt.nsteps),
+        seconds=time.perf_counter() - start,
+        structure=relaxed.as_dict(),
+    )
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(name: str, kwargs: dict, threads: int) -> None:
+    """A worker process's calculator, built once, and its share of the torch threads."""
+    import torch
+
+    from cryin_flows.potentials.calculators import get_calculator
+
+    torch.set_num_threads(threads)
+    _WORKER["calculator"] = get_calculator(name, **kwargs)
+
+
+def _relax_in_worker(args: tuple) -> tuple[str, RelaxedEnergy | None, str | None]:
+    name, structure, settings = args
+    try:
+        return name, relax_structure(structure, _WORKER["calculator"], settings, name), None
+    except CryinError as exc:
+        return name, None, str(exc)
+
+
+def relax_many(
+    items: list[tuple[str, object]],
+    calculator: str,
+    settings: PhaseRelaxSettings,
+    calculator_kwargs: dict | None = None,
+    workers: int = 1,
+    done: dict[str, RelaxedEnergy] | None = None,
+    on_result: Callable[[RelaxedEnergy | None, str, str | None], None] | None = None,
+) -> tuple[dict[str, RelaxedEnergy], dict[str, str]]:
+    """Relax ``items`` (name, structure) with the calculator named ``calculator``
+    (``get_calculator``), skipping names in ``done``. A structure whose relaxation fails is
+    recorded in the second dict (name -> error) and the rest go on. ``on_result(result, name,
+    error)`` is called after each (to save progress). ``workers`` > 1 relaxes in that many
+    spawned processes with an equal share of the torch threads (on CPU, processes beat
+    threads for these small cells)."""
+    from cryin_flows.potentials.calculators import get_calculator
+
+    results = dict(done or {})
+    failed: dict[str, str] = {}
+    todo = [(name, structure) for name, structure in items if name not in results]
+
+    def record(name, result, error):
+        if result is not None:
+            results[name] = result
+        else:
+            failed[name] = error
+        if on_result is not None:
+            on_result(result, name, error)
+
+    kwargs = dict(calculator_kwargs or {})
+    if workers <= 1 or len(todo) <= 1:
+        model = get_calculator(calculator, **kwargs) if todo else None
+        for name, structure in todo:
+            try:
+                record(name, relax_structure(structure, model, settings, name), None)
+            except CryinError as exc:
+                record(name, None, str(exc))
+        return results, failed
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    import torch
+
+    threads = max(1, torch.get_num_threads() // workers)
+    context = multiprocessing.get_context("spawn")  # torch's thread pools do not survive fork
+    with ProcessPoolExecutor(
+        min(workers, len(todo)), context, _init_worker, (calculator, kwargs, threads)
+    ) as pool:
+        futures = [pool.submit(_relax_in_worker, (n, s, settings)) for n, s in todo]
+        for future in as_completed(futures):
+            record(*future.result())
+    return results, failed
+
+
+def scheme_of(calculator: str, scheme: str | None = None) -> str:
+    """The energy scheme for ``calculator``: ``scheme`` when given, else the known one."""
+    scheme = scheme or CALCULATOR_SCHEMES.get(calculator)
+    if scheme is None:
+        raise ConfigurationError(
+            f"calculator {calculator!r}: say how its energies relate to MP2020 "
+            f"(--energy-scheme: {', '.join(ENERGY_SCHEMES)})"
+        )
+    if scheme not in ENERGY_SCHEMES:
+        raise ConfigurationError(
+            f"unknown energy scheme {scheme!r}; choose from {', '.join(ENERGY_SCHEMES)}"
+        )
+    return scheme
+
+
+def to_entries(results: list[RelaxedEnergy], scheme: str) -> list[ComputedStructureEntry]:
+    """pymatgen entries of relaxed energies under ``scheme`` (``ENERGY_SCHEMES``); with
+    ``mp2020`` each entry is marked as MP's settings would run it (GGA, or GGA+U with MP's U
+    for oxides/fluorides of ``MP_HUBBARD_U`` elements) and corrected; an entry the
+    compatibility refuses raises a one-line error naming it."""
+    entries = []
+    for r in results:
+        structure = Structure.from_dict(r.structure)
+        entry = ComputedStructureEntry(structure, r.energy, entry_id=r.name, data={"name": r.name})
+        if scheme == "mp2020":
+            symbols = {el.symbol for el in structure.composition.elements}
+            plus_u = bool(symbols & {"O", "F"}) and bool(symbols & set(MP_HUBBARD_U))
+            hubbards = {s: MP_HUBBARD_U[s] for s in symbols & set(MP_HUBBARD_U)} if plus_u else {}
+            entry.parameters = {
+                "run_type": "GGA+U" if plus_u else "GGA",
+                "is_hubbard": plus_u,
+                "hubbards": hubbards,
+            }
+        entries.append(entry)
+    if scheme != "mp2020":
+        return entries
+    from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
+
+    compat = MaterialsProject2020Compatibility(check_potcar=False)
+    out = []
+    for entry in entries:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            processed = compat.process_entry(entry)
+        if processed is None:
+            raise CryinError(f"{entry.entry_id}: MaterialsProject2020Compatibility refused it")
+        out.append(processed)
+    return out
+
+
+class RelaxationLog:
+    """Relaxed energies appended one JSON line each to ``path`` as they finish, so a killed or
+    failed job resumes where it stopped (the makers keep it in the job's folder)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def load(self) -> dict[str, RelaxedEnergy]:
+        if not self.path.is_file():
+            return {}
+        done = {}
+        for line in self.path.read_text().splitlines():
+            if line.strip():
+                try:
+                    result = RelaxedEnergy.model_validate_json(line)
+                except ValueError:
+                    continue  # a line cut by a kill: that structure is relaxed again
+                done[result.name] = result
+        return done
+
+    def append(self, result: RelaxedEnergy | None, name: str, error: str | None) -> None:
+        if result is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as handle:
+            handle.write(result.model_dump_json() + "\n")
+
+
+def relax_logged(
+    items: list[tuple[str, object]],
+    calculator: str,
+    settings: PhaseRelaxSettings,
+    log_path: str | Path,
+    what: str,
+    calculator_kwargs: dict | None = None,
+    workers: int = 1,
+    echo: Callable[[str], None] | None = None,
+) -> tuple[dict[str, RelaxedEnergy], dict[str, str]]:
+    """``relax_many`` with a ``RelaxationLog`` at ``log_path`` (resumed when present) and one
+    progress line per structure through ``echo`` (flushed, so a log file shows it)."""
+    echo = echo or partial(print, flush=True)
+    log = RelaxationLog(log_path)
+    done = {k: v for k, v in log.load().items() if k in dict(items)}
+    if done:
+        echo(f"{what}: {len(done)} of {len(items)} already relaxed ({log.path}), resuming")
+    count = [len(done)]
+
+    def on_result(result, name, error):
+        log.append(result, name, error)
+        count[0] += 1
+        state = (
+            f"{result.energy_per_atom:.4f} eV/atom, {result.steps} steps, {result.seconds:.1f} s"
+            + ("" if result.converged else ", NOT converged")
+            if result is not None
+            else f"FAILED: {error}"
+        )
+        echo(f"{what} {count[0]}/{len(items)}: {name}: {state}")
+
+    return relax_many(
+        items, calculator, settings, calculator_kwargs, workers, done=done, on_result=on_result
+    )

@@ -1,0 +1,146 @@
+"""Phase and candidate energies: relaxation, energy schemes, resuming, failures, and CHGNet's
+numbers beside the published ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.emt import EMT
+from pymatgen.core import Lattice, Structure
+
+from cryin_flows.errors import CryinError
+from cryin_flows.stability.energies import (
+    PhaseRelaxSettings,
+    RelaxedEnergy,
+    relax_logged,
+    relax_structure,
+    scheme_of,
+    to_entries,
+)
+from cryin_flows.stability.library import load_library
+from cryin_flows.stability.pipeline import assess_phases, compute_phase_energies
+
+LJ = "ase.calculators.lj:LennardJones"
+
+
+class Exploding(Calculator):
+    """An ASE calculator that fails for cells with more than ``limit`` atoms."""
+
+    implemented_properties = ("energy", "forces", "stress")
+
+    def __init__(self, limit: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.limit = limit
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        if len(atoms) > self.limit:
+            raise RuntimeError("model blew up")
+        LJCalc = __import__("ase.calculators.lj", fromlist=["LennardJones"]).LennardJones
+        inner = LJCalc()
+        inner.calculate(atoms, properties, system_changes)
+        self.results = inner.results
+
+
+def fcc(a: float, element: str = "Cu") -> Structure:
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), [element], [[0, 0, 0]])
+
+
+def test_relaxation_finds_the_calculators_lattice():
+    relaxed = relax_structure(fcc(3.9), EMT(), PhaseRelaxSettings(), "Cu")
+    a = Structure.from_dict(relaxed.structure).lattice.abc[0]  # conventional cell
+    assert relaxed.converged and a == pytest.approx(3.59, abs=0.02)  # EMT's Cu
+    fixed = relax_structure(fcc(3.9), EMT(), PhaseRelaxSettings(relax_cell=False), "Cu")
+    assert fixed.energy > relaxed.energy
+
+
+def test_mp2020_scheme_applies_pymatgens_corrections():
+    """Raw energies get MP2020's oxide and Co +U corrections; CHGNet's are left alone."""
+    coo = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.26), ["Co", "O"], [[0, 0, 0], [0.5] * 3]
+    )
+    raw = RelaxedEnergy(
+        name="CoO", formula="CoO", energy=-30.0, energy_per_atom=-3.75, n_atoms=8,
+        converged=True, steps=1, seconds=0.0, structure=coo.as_dict(),
+    )  # fmt: skip
+    corrected = to_entries([raw], "mp2020")[0]
+    names = {adj.name for adj in corrected.energy_adjustments}
+    assert any("oxide" in n for n in names) and any("Co" in n for n in names)
+    assert corrected.energy < raw.energy - 4 * (0.5 + 1.0)  # O and Co(U) both lower it
+    assert to_entries([raw], "mp2020-included")[0].energy == raw.energy
+    assert scheme_of("chgnet") == "mp2020-included"
+    with pytest.raises(Exception, match="say how its energies relate to MP2020"):
+        scheme_of(LJ)
+
+
+def test_a_failed_relaxation_keeps_the_others_and_a_rerun_resumes(tmp_path):
+    library = load_library()
+    name = f"{__name__}:Exploding"
+    with pytest.raises(CryinError, match=r"phase\(s\) of li2o-licl failed to relax") as err:
+        compute_phase_energies(
+            library, "li2o-licl", name, "none", PhaseRelaxSettings(max_steps=3), tmp_path,
+            echo=lambda s: None,
+        )  # fmt: skip
+    assert "model blew up" in str(err.value) and "\n" not in str(err.value)
+    saved = [json.loads(line)["name"] for line in (tmp_path / "phases_relaxed.jsonl").open()]
+    assert "Li" in saved and "Li3OCl" not in saved  # 1-3 atom cells relaxed, bigger failed
+    # a rerun with a calculator that works relaxes only what is missing
+    lines = []
+    energies = compute_phase_energies(
+        library,
+        "li2o-licl",
+        LJ,
+        "none",
+        PhaseRelaxSettings(max_steps=3),
+        tmp_path,
+        echo=lines.append,
+    )
+    assert f"{len(saved)} of 7 already relaxed" in lines[0]
+    assert sum(": " in line and "/7" in line for line in lines) == 7 - len(saved)
+    assert {p.name for p in energies.phases} == {
+        "Li", "Cl2", "O2", "LiCl", "Li2O", "Li2O2", "Li3OCl"
+    }  # fmt: skip
+
+
+def test_relaxation_log_survives_a_cut_line(tmp_path):
+    log = tmp_path / "log.jsonl"
+    relax_logged(
+        [("a", fcc(3.7)), ("b", fcc(3.5))], LJ, PhaseRelaxSettings(max_steps=2), log, "t",
+        echo=lambda s: None,
+    )  # fmt: skip
+    text = log.read_text().splitlines()
+    log.write_text(text[0] + "\n" + text[1][:40])  # killed while writing b
+    lines = []
+    relax_logged(
+        [("a", fcc(3.7)), ("b", fcc(3.5))], LJ, PhaseRelaxSettings(max_steps=2), log, "t",
+        echo=lines.append,
+    )  # fmt: skip
+    assert "1 of 2 already relaxed" in lines[0] and "b:" in lines[1]
+
+
+@pytest.fixture(scope="module")
+def chgnet_li_y_cl(tmp_path_factory):
+    library = load_library()
+    return compute_phase_energies(
+        library, "Li-Y-Cl", "chgnet", "mp2020-included", PhaseRelaxSettings(),
+        tmp_path_factory.mktemp("liycl"), echo=lambda s: None,
+    )  # fmt: skip
+
+
+def test_chgnet_windows_beside_the_published_values(chgnet_li_y_cl):
+    """Li3YCl6: seed 003 (MACE-MPA-0 + MP2020) 0.64/4.28 V, DFT (Wang et al., Angew. Chem.
+    2019) 0.62/4.21 V; LiCl's oxidation from its experimental formation enthalpy
+    (-408.3 kJ/mol) is 4.23 V. CHGNet must land within 0.1 V of experiment for LiCl and
+    within 0.3 V of both for Li3YCl6, with the published products."""
+    result = assess_phases(chgnet_li_y_cl, ["LiCl", "Li3YCl6"], [])
+    licl, li3ycl6 = result.windows
+    assert licl.e_ox == pytest.approx(408.3e3 / 96485.33, abs=0.1)
+    assert licl.oxidation_products == ["Cl2"]
+    assert li3ycl6.e_red == pytest.approx(0.62, abs=0.3)
+    assert li3ycl6.e_ox == pytest.approx(4.21, abs=0.3)
+    assert li3ycl6.reduction_products == ["LiCl", "Y"]
+    assert li3ycl6.oxidation_products == ["Cl2", "YCl3"]
+    by_name = {p.name: p for p in chgnet_li_y_cl.phases}
+    assert by_name["Li3YCl6"].e_hull < 0.06  # seed 003's P312 polymorph sat at 0.06
+    assert all(p.converged for p in chgnet_li_y_cl.phases)
