@@ -53,8 +53,53 @@ _SITES = {
 }
 
 
-def render_html(doc: EvaluationResult, figures: dict[str, Path]) -> str:
-    """The report page as a string."""
+def stability_section(stability, out_dir: Path) -> str:
+    """The study's stability stage (a ``StabilityDoc``): E_hull, windows and mixing energies of
+    the two bulks, with their figures drawn into ``out_dir``."""
+    from cryin_flows.stability.plots import mixing_figure, window_figure
+
+    hull = _table(
+        ["phase", "E_hull (eV/atom)"],
+        [[name, f"{value:.3f}"] for name, value in stability.e_hull.items()],
+    )
+    windows = _table(
+        ["phase", "E_red (V)", "E_ox (V)", "reduced to", "oxidised to"],
+        [
+            [
+                w.formula,
+                "0 (Li metal)" if w.e_red is None else f"{w.e_red:.2f}",
+                "–" if w.e_ox is None else f"{w.e_ox:.2f}",
+                " + ".join(w.reduction_products) or "–",
+                " + ".join(w.oxidation_products) or "–",
+            ]
+            for w in stability.windows
+        ],
+    )
+    mixings = _table(
+        ["pair", "E_rxn (eV/atom)", "at x", "reaction"],
+        [
+            [" | ".join(m.reactants), f"{m.energy:.3f}", f"{m.ratio:.2f}", m.reaction]
+            for m in stability.mixings
+        ],
+    )
+    images = []
+    if stability.windows:
+        images.append(("windows", window_figure(stability.windows, out_dir / "windows.png")))
+    if stability.mixings:
+        images.append(("mixing", mixing_figure(stability.mixings, out_dir / "mixing.png")))
+    figures = "".join(
+        f'<figure><img src="{_image(path)}" alt="{name}"><figcaption>{name}</figcaption></figure>'
+        for name, path in images
+    )
+    return f"""<h2>Stability of the two bulks</h2>
+<p class="note">Phases of {html.escape(stability.chemistry)} relaxed with
+{html.escape(stability.calculator)} (energies: {html.escape(stability.energy_scheme)}); hull,
+windows vs Li/Li⁺ and mixing energies by pymatgen (seed 003's method).</p>
+{windows}{mixings}<details><summary>E_hull of every phase</summary>{hull}</details>{figures}"""
+
+
+def render_html(doc: EvaluationResult, figures: dict[str, Path], extra: str = "") -> str:
+    """The report page as a string; ``extra`` is HTML placed before the parameters."""
     rows = []
     for name, s in doc.datasets.items():
         e = s.energy
@@ -161,20 +206,26 @@ vector) and the reference's; per cation, and over all cations weighted by the re
 per structure.</p>{fingerprints}
 <h2>Bonds per cation (most likely shell)</h2>{bonds}
 <h2>Figures</h2>{images}
+{extra}
 <h2>Parameters</h2>{params}
 </body></html>
 """
 
 
 def write_report(
-    doc: EvaluationResult, out_dir: str | Path, extra_figures: dict[str, Path] | None = None
+    doc: EvaluationResult,
+    out_dir: str | Path,
+    extra_figures: dict[str, Path] | None = None,
+    stability=None,
 ) -> Path:
-    """metrics.json, the PNGs and report.html into ``out_dir``; returns the report path."""
+    """metrics.json, the PNGs and report.html into ``out_dir``; returns the report path.
+    ``stability`` (a ``StabilityDoc``) adds its section."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(doc.model_dump_json(indent=1))
     figures = write_figures(doc, out_dir)
     figures.update(extra_figures or {})
     path = out_dir / "report.html"
-    path.write_text(render_html(doc, figures), encoding="utf-8")
+    extra = stability_section(stability, out_dir) if stability is not None else ""
+    path.write_text(render_html(doc, figures, extra), encoding="utf-8")
     return path

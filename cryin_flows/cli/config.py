@@ -147,8 +147,9 @@ def query_command(
     kind: Annotated[
         str,
         typer.Argument(
-            help="interfaces, labels, frames, potentials, "
-            "relaxations, energies, reference-checks, gan-runs, generated or evaluations"
+            help="interfaces, labels, frames, potentials, relaxations, energies, "
+            "reference-checks, gan-runs, generated, evaluations, phase-energies, stability, "
+            "candidates or screens"
         ),
     ],
     filters: Annotated[

@@ -133,6 +133,33 @@ def submit_command(
     )
 
 
+def stability_rows(stability) -> list[tuple[str, str, str]]:
+    """Closing-table rows of the stability stage: the bulks' E_hull and windows, the mixing."""
+    rows = []
+    for w in stability.windows:
+        low = 0.0 if w.e_red is None else w.e_red
+        high = "∞" if w.e_ox is None else f"{w.e_ox:.2f}"
+        rows.append(
+            (
+                f"{w.formula}: E_hull, window vs Li/Li⁺",
+                f"{stability.e_hull.get(w.formula, float('nan')):.3f} eV/atom; "
+                f"{low:.2f}–{high} V (→ {' + '.join(w.reduction_products) or '–'} / "
+                f"{' + '.join(w.oxidation_products) or '–'})",
+                f"{stability.calculator} energies, pymatgen hull (seed 003's method); "
+                "Li3YCl6 0.64/4.28 V there",
+            )
+        )
+    for m in stability.mixings:
+        rows.append(
+            (
+                f"mixing {m.reactants[0]} | {m.reactants[1]}",
+                f"{m.energy:.3f} eV/atom at x = {m.ratio:.2f} → {' + '.join(m.products)}",
+                "seed 003 keeps coatings with E_rxn > −0.2 eV/atom",
+            )
+        )
+    return rows
+
+
 def summary_rows(result, store) -> list[tuple[str, str, str]]:
     """The closing table of a ``StudyResult``: (quantity, this run, what it means / the
     paper's value), so a small run's numbers are read as what they are."""
@@ -219,6 +246,8 @@ def summary_rows(result, store) -> list[tuple[str, str, str]]:
                 "does not have, and the γ̃ ranking built on them is not the reference's",
             )
         )
+    if "stability" in result.uuids:
+        rows.extend(stability_rows(load_output(result.uuids["stability"], store)))
     paper_low = {
         "random": "paper: ≈ 48 %",
         evaluation.reference: "the GAN training set: what the others are compared with",

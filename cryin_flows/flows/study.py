@@ -9,7 +9,10 @@ Stages (each a flow maker, usable alone):
    it, label the end points, fine-tune, repeat;
 3. ``training_set``: many random interfaces relaxed with the potential -> γ̃ -> γ̃ <= 0 subset;
 4. ``gan_sweep``: λ x variant x seed -> train -> generate -> clean -> relax -> γ̃ (training e_ref);
-5. ``evaluation``: every generated set and the random set against the training set -> report.
+5. ``stability`` (seed 003, not in the paper; ``stability.enabled`` False leaves it out): the
+   two bulks on the hull of their chemistry, their windows and their mixing energy;
+6. ``evaluation``: every generated set and the random set against the training set -> report
+   (with the stability section when the stage runs).
 
 Every number is a field of one of these makers (the paper's value is its default); presets,
 YAML files and ``--set`` address them by path (``gan_sweep.train.config.epochs``).
@@ -24,6 +27,7 @@ from jobflow import Flow, Maker
 from cryin_flows.flows.dataset import DatasetFlowMaker
 from cryin_flows.flows.gan import GanSweepMaker, run_name
 from cryin_flows.flows.refine import RefineFlowMaker
+from cryin_flows.flows.stability import StabilityFlowMaker
 from cryin_flows.flows.training_set import TrainingSetFlowMaker
 from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.evaluation import EvaluateMaker
@@ -34,7 +38,7 @@ from cryin_flows.makers.potentials import (
     RelaxMaker,
 )
 
-STAGES = ("dataset", "potential", "refine", "training set", "gan", "evaluation")
+STAGES = ("dataset", "potential", "refine", "training set", "gan", "stability", "evaluation")
 
 
 @dataclass
@@ -55,6 +59,7 @@ class CryinGanStudyMaker(Maker):
     refine: RefineFlowMaker = field(default_factory=RefineFlowMaker)
     training_set: TrainingSetFlowMaker = field(default_factory=TrainingSetFlowMaker)
     gan_sweep: GanSweepMaker = field(default_factory=GanSweepMaker)
+    stability: StabilityFlowMaker = field(default_factory=StabilityFlowMaker)
     evaluation: EvaluateMaker = field(default_factory=EvaluateMaker)
     categories: dict[str, str] = field(default_factory=lambda: {"cpu": "cpu", "gpu": "gpu"})
     report_dir: str | None = None
@@ -89,6 +94,8 @@ class CryinGanStudyMaker(Maker):
             run_name(config): run["energy"].structures
             for config, run in zip(sweep.runs(), gan.output, strict=True)
         }
+        if self.stability.enabled:
+            flows["stability"] = self.stability.make(self.template.system)
         evaluate = replace(
             self.evaluation,
             report_dir=self.report_dir or self.evaluation.report_dir,
@@ -98,6 +105,7 @@ class CryinGanStudyMaker(Maker):
             training.output.training_set,
             {"random": training.output.structures, **generated},
             requested=dict.fromkeys(generated, sweep.generate.n),
+            stability=flows["stability"].output if "stability" in flows else None,
         )
         evaluation = Flow([evaluate], output=evaluate.output, name="evaluation")
         flows.update({"training set": training, "gan": gan, "evaluation": evaluation})
@@ -122,6 +130,8 @@ class CryinGanStudyMaker(Maker):
         }
         if refined:
             output["initial_potential"] = stages["potential"].output
+        if "stability" in stages:
+            output["stability"] = stages["stability"].output
         for job, _ in stages["training set"].iterflow():
             if isinstance(job.maker, ReferenceCheckMaker):
                 output["reference_check"] = job.output

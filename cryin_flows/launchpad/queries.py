@@ -27,6 +27,10 @@ KINDS: dict[str, str] = {
     "gan-runs": "GanTrainDoc",
     "generated": "GanGenerateDoc",
     "evaluations": "EvaluationDoc",
+    "phase-energies": "PhaseEnergiesDoc",
+    "stability": "StabilityDoc",
+    "candidates": "CandidatesDoc",
+    "screens": "ScreenDoc",
 }
 
 # the columns shown per kind (paths inside the output document)
@@ -70,6 +74,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "gan-runs": ("variant", "bond_weight", "seed", "epochs", "final_losses.wasserstein"),
     "generated": ("variant", "bond_weight", "training_seed", "n_generated", "n_rejected"),
     "evaluations": ("reference", "report"),
+    "phase-energies": ("chemistry", "calculator", "energy_scheme", "n_converged"),
+    "stability": ("chemistry", "calculator", "summary"),
+    "candidates": ("source", "n_candidates", "seed"),
+    "screens": ("chemistry", "calculator", "counts", "survivors"),
 }
 
 # short names for paths inside an output, usable as columns and in filters

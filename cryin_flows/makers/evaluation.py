@@ -13,6 +13,7 @@ from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
 from cryin_flows.schemas.evaluation import EvaluationDoc
+from cryin_flows.schemas.stability import StabilityDoc
 
 
 @dataclass
@@ -36,8 +37,10 @@ class EvaluateMaker(Maker):
         reference: InterfaceSet,
         datasets: dict[str, InterfaceSet],
         requested: dict[str, int] | None = None,
+        stability: StabilityDoc | None = None,
     ) -> EvaluationDoc:
-        """Compare each of ``datasets`` with ``reference`` (all must fit ``template``)."""
+        """Compare each of ``datasets`` with ``reference`` (all must fit ``template``); the
+        report gets a stability section when the study's ``stability`` document is given."""
         all_sets = {self.reference_name: reference, **datasets}
         for name, structures in all_sets.items():
             template.validate_set(structures, label=f"dataset {name!r}")
@@ -49,5 +52,5 @@ class EvaluateMaker(Maker):
             requested=requested,
             cache_dir=self.cache_dir,
         )
-        report = write_report(result, job_folder(self.report_dir, "report"))
+        report = write_report(result, job_folder(self.report_dir, "report"), stability=stability)
         return EvaluationDoc.from_result(result, report=str(report))

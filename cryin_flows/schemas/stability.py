@@ -3,12 +3,24 @@ candidate sets and the screening funnel."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, field_validator
+from pymatgen.core import Structure
 
 from cryin_flows.schemas.common import FileRef, OutputDoc
 from cryin_flows.stability.analysis import Mixing, Window
 from cryin_flows.stability.funnel import CandidateResult, ScreenCriteria
 from cryin_flows.stability.pipeline import PhaseEnergies
+
+
+def _named_structures(items: list[dict]) -> list[dict]:
+    """(name, structure) records with plain structure dicts: jobflow hands stored dicts back as
+    the pymatgen objects they describe."""
+    return [
+        {**item, "structure": item["structure"].as_dict()}
+        if isinstance(item.get("structure"), Structure)
+        else item
+        for item in items
+    ]
 
 
 class PhaseEnergiesDoc(OutputDoc, PhaseEnergies):
@@ -42,6 +54,17 @@ class StabilityDoc(OutputDoc):
     )
     figures: dict[str, FileRef] = Field(default_factory=dict, description="PNG figures by kind")
 
+    @computed_field
+    @property
+    def summary(self) -> str:
+        """One line: each window and mixing energy."""
+        parts = [
+            f"{w.formula} {w.e_red or 0:.2f}-{'inf' if w.e_ox is None else f'{w.e_ox:.2f}'} V"
+            for w in self.windows
+        ]
+        parts += [f"{'|'.join(m.reactants)} {m.energy:.3f} eV/atom" for m in self.mixings]
+        return "; ".join(parts)
+
 
 class CandidatesDoc(OutputDoc):
     """A candidate set for the funnel (structures in the data store)."""
@@ -52,6 +75,8 @@ class CandidatesDoc(OutputDoc):
     formulas: dict[str, int] = Field(description="Count per reduced formula")
     seed: int | None = Field(None, description="Generator seed (pyxtal)")
     structures: list[dict] = Field(description="(name, pymatgen dict) pairs, data store")
+
+    _plain = field_validator("structures", mode="before")(_named_structures)
 
 
 class ScreenDoc(OutputDoc):
@@ -76,3 +101,5 @@ class ScreenDoc(OutputDoc):
     survivor_structures: list[dict] = Field(
         default_factory=list, description="Relaxed survivors (pymatgen dicts), data store"
     )
+
+    _plain = field_validator("survivor_structures", mode="before")(_named_structures)

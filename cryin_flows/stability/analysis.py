@@ -55,6 +55,11 @@ class Window(BaseModel):
         description="Oxidation limit, V vs Li/Li+ (None: no Li to give off, no upper limit "
         "from Li exchange)"
     )
+    empty: bool = Field(
+        False,
+        description="True when the composition exchanges Li at every potential (no window; "
+        "both limits at the potential where uptake turns to release)",
+    )
     reduction_products: list[str] = Field(description="Phases below the reduction limit")
     oxidation_products: list[str] = Field(description="Phases above the oxidation limit")
     profile: list[dict] = Field(
@@ -88,8 +93,19 @@ def electrochemical_window(pd: PhaseDiagram, composition: str | Composition) -> 
         for p in profile
     ]
     stable = [i for i, p in enumerate(profile) if abs(p["evolution"]) < 1e-6]
-    if not stable:  # cannot happen for a composition inside the diagram; say so if it does
-        raise ConfigurationError(f"{comp.reduced_formula}: no Li-neutral region in its profile")
+    if not stable:
+        # comp lies inside a Li-exchanging facet: it takes up Li below one potential and gives
+        # it off above it, so its window is empty (both limits at that potential)
+        k = next((i for i, p in enumerate(profile) if p["evolution"] < 0), len(steps) - 1)
+        return Window(
+            formula=comp.reduced_formula,
+            e_red=steps[k]["voltage"],
+            e_ox=steps[k]["voltage"],
+            empty=True,
+            reduction_products=steps[k - 1]["phases"] if k > 0 else [],
+            oxidation_products=steps[k]["phases"],
+            profile=steps,
+        )
     first, last = stable[0], stable[-1]
     reduction = steps[first]["voltage"] if first > 0 else None
     oxidation = steps[last + 1]["voltage"] if last + 1 < len(steps) else None

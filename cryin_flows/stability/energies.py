@@ -30,7 +30,7 @@ import numpy as np
 from ase.calculators.calculator import Calculator
 from ase.filters import FrechetCellFilter
 from ase.optimize import FIRE
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -73,6 +73,12 @@ class RelaxedEnergy(BaseModel):
     steps: int = Field(description="FIRE steps taken")
     seconds: float = Field(description="Wall time of the relaxation")
     structure: dict = Field(description="The relaxed structure (pymatgen dict)")
+
+    @field_validator("structure", mode="before")
+    @classmethod
+    def _plain(cls, value):
+        # jobflow hands a stored dict back as the pymatgen object it describes
+        return value.as_dict() if isinstance(value, Structure) else value
 
 
 def relax_structure(

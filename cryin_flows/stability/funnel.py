@@ -152,6 +152,11 @@ def assess(
     pd = PhaseDiagram([*phase_entries, entry])
     window = electrochemical_window(pd, entry.composition)
     result.e_red, result.e_ox = window.e_red, window.e_ox
+    if window.empty:
+        result.reason = (
+            f"no stability window (exchanges Li at every potential, {window.e_red:.2f} V)"
+        )
+        return result
     red = window.e_red or 0.0
     ox = np.inf if window.e_ox is None else window.e_ox
     se_red = electrolyte.e_red or 0.0

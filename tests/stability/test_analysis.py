@@ -122,3 +122,14 @@ def test_metastable_reactant_its_own_decomposition_is_not_reaction():
 def test_missing_elemental_reference_is_one_line():
     with pytest.raises(ConfigurationError, match=r"no elemental reference energy for Y$"):
         phase_diagram([e for e in entries() if e.name != "Y"])
+
+
+def test_a_composition_inside_a_li_exchanging_facet_has_no_window():
+    """Li4YCl6 lies in the LiCl-YCl3-Y triangle: it takes up Li below YCl3's reduction
+    (1.1 V here) and gives it off above: an empty window at 1.1 V."""
+    pd = phase_diagram(entries())
+    window = electrochemical_window(pd, "Li4YCl6")
+    assert window.empty
+    assert window.e_red == window.e_ox == pytest.approx(1.1)
+    assert not _stable_at(pd, "Li4YCl6", 1.0) and not _stable_at(pd, "Li4YCl6", 1.2)
+    assert not electrochemical_window(pd, "Li3YCl6").empty
