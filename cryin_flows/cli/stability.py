@@ -114,8 +114,7 @@ def assess_command(
     figures: Annotated[Path | None, typer.Option("--figures", help="Folder for PNGs")] = None,
 ) -> None:
     """Electrochemical windows, mixing energies and E_hull of given structures."""
-    from cryin_flows.makers.stability import structure_stability
-    from cryin_flows.stability.pipeline import assess_phases
+    from cryin_flows.stability.pipeline import assess_phases, structure_stability
     from cryin_flows.stability.plots import hull_figure, mixing_figure, window_figure
 
     energies = _energies(energies_file)

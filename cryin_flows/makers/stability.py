@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
 from jobflow import Flow, Maker, job
@@ -21,17 +20,9 @@ from cryin_flows.schemas.stability import (
     PhaseEnergiesDoc,
     ScreenDoc,
     StabilityDoc,
-    StructureStability,
 )
-from cryin_flows.stability.analysis import e_above_hull, phase_diagram
 from cryin_flows.stability.candidates import random_candidates, read_structures
-from cryin_flows.stability.energies import (
-    STUDY_POTENTIAL,
-    PhaseRelaxSettings,
-    relax_logged,
-    scheme_of,
-    to_entries,
-)
+from cryin_flows.stability.energies import STUDY_POTENTIAL, PhaseRelaxSettings, scheme_of
 from cryin_flows.stability.funnel import ScreenCriteria
 from cryin_flows.stability.library import load_library
 from cryin_flows.stability.pipeline import (
@@ -39,6 +30,7 @@ from cryin_flows.stability.pipeline import (
     assess_phases,
     compute_phase_energies,
     run_screen,
+    structure_stability,
 )
 from cryin_flows.stability.plots import funnel_figure, hull_figure, mixing_figure, window_figure
 
@@ -131,45 +123,6 @@ class StabilityMaker(Maker):
             structures=structure_stability(energies, self.structure_files, folder),
             figures=figures,
         )
-
-
-def structure_stability(
-    energies: PhaseEnergies, files: tuple[str, ...], folder: Path
-) -> list[StructureStability]:
-    """E_hull of every structure in ``files`` after relaxing it like the phases."""
-    if not files:
-        return []
-    items = [item for path in files for item in read_structures(path)]
-    library = load_library()
-    for name, structure in items:
-        library.check_elements(structure, name)
-        outside = {el.symbol for el in structure.composition.elements} - set(energies.elements)
-        if outside:
-            raise ConfigurationError(
-                f"{name}: element(s) {', '.join(sorted(outside))} are outside the chemistry "
-                f"{energies.chemistry}"
-            )
-    relaxed, failed = relax_logged(
-        items, energies.calculator, energies.settings, folder / "structures_relaxed.jsonl",
-        "structures",
-    )  # fmt: skip
-    if failed:
-        raise ConfigurationError(f"relaxation failed: {next(iter(failed.values()))}")
-    pd = phase_diagram(energies.entries())
-    names = [name for name, _ in items]
-    entries = to_entries([relaxed[n] for n in names], energies.energy_scheme)
-    out = []
-    for name, entry in zip(names, entries, strict=True):
-        e_hull, decomposition = e_above_hull(pd, entry)
-        out.append(
-            StructureStability(
-                name=name,
-                formula=entry.composition.reduced_formula,
-                e_hull=e_hull,
-                decomposition=decomposition,
-            )
-        )
-    return out
 
 
 @dataclass

@@ -3,13 +3,13 @@ candidate sets and the screening funnel."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, computed_field, field_validator
+from pydantic import Field, computed_field, field_validator
 from pymatgen.core import Structure
 
 from cryin_flows.schemas.common import FileRef, OutputDoc
 from cryin_flows.stability.analysis import Mixing, Window
 from cryin_flows.stability.funnel import CandidateResult, ScreenCriteria
-from cryin_flows.stability.pipeline import PhaseEnergies
+from cryin_flows.stability.pipeline import PhaseEnergies, StructureStability
 
 
 def _named_structures(items: list[dict]) -> list[dict]:
@@ -28,15 +28,6 @@ class PhaseEnergiesDoc(OutputDoc, PhaseEnergies):
 
     task_label: str = "phase energies"
     n_converged: int = Field(description="Phases whose relaxation converged")
-
-
-class StructureStability(BaseModel):
-    """E_hull of one user-given structure."""
-
-    name: str = Field(description="Structure name")
-    formula: str = Field(description="Reduced formula")
-    e_hull: float = Field(description="Energy above the hull, eV/atom (negative: below)")
-    decomposition: list[str] = Field(description="Hull products")
 
 
 class StabilityDoc(OutputDoc):

@@ -64,6 +64,8 @@ class CandidateResult(BaseModel):
     reason: str | None = Field(None, description="Why it stopped there")
     d_min: float = Field(description="Smallest interatomic distance before relaxation, Å")
     duplicate_of: str | None = Field(None, description="The kept candidate it matches")
+    converged: bool | None = Field(None, description="Whether the relaxation converged")
+    steps: int | None = Field(None, description="Relaxation steps")
     e_hull: float | None = Field(None, description="eV/atom after relaxation")
     decomposition: list[str] = Field(default_factory=list, description="Hull products")
     e_red: float | None = Field(None, description="E_red, V vs Li/Li+")

@@ -170,16 +170,6 @@ class PhaseLibrary:
             )
         return sorted(chosen, key=lambda p: (len(p.elements), p.name))
 
-    def check_elements(self, structure: Structure, label: str) -> None:
-        """One-line error when ``structure`` has an element without a reference phase."""
-        known = {next(iter(p.elements)) for p in self.phases.values() if p.is_element}
-        unknown = sorted({el.symbol for el in structure.composition.elements} - known)
-        if unknown:
-            raise ConfigurationError(
-                f"{label}: element(s) {', '.join(unknown)} have no phases in the library; "
-                "add them with --phases DIR"
-            )
-
 
 @cache
 def _bundled() -> tuple[tuple[Phase, ...], tuple[tuple[str, tuple[str, ...]], ...]]:

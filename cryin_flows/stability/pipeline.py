@@ -20,6 +20,7 @@ from cryin_flows.stability.analysis import (
     mixing,
     phase_diagram,
 )
+from cryin_flows.stability.candidates import read_structures
 from cryin_flows.stability.energies import (
     ENERGY_SCHEMES,
     PhaseRelaxSettings,
@@ -130,6 +131,62 @@ def compute_phase_energies(
     )
 
 
+class StructureStability(BaseModel):
+    """E_hull of one user-given structure."""
+
+    name: str = Field(description="Structure name")
+    formula: str = Field(description="Reduced formula")
+    e_hull: float = Field(description="Energy above the hull, eV/atom (negative: below)")
+    decomposition: list[str] = Field(description="Hull products")
+
+
+def check_chemistry(
+    items: list[tuple[str, Structure]], energies: PhaseEnergies, label: str = ""
+) -> None:
+    """One line naming the first structure with an element outside ``energies``' chemistry,
+    before anything is relaxed."""
+    known = set(energies.elements)
+    for name, structure in items:
+        unknown = sorted({el.symbol for el in structure.composition.elements} - known)
+        if unknown:
+            raise ConfigurationError(
+                f"{label}{name}: element(s) {', '.join(unknown)} are outside the chemistry "
+                f"{energies.chemistry} ({'-'.join(energies.elements)}); compute the phases of "
+                "a chemistry that holds them"
+            )
+
+
+def structure_stability(
+    energies: PhaseEnergies, files: tuple[str, ...], folder: Path
+) -> list[StructureStability]:
+    """E_hull of every structure in ``files`` after relaxing it like the phases."""
+    if not files:
+        return []
+    items = [item for path in files for item in read_structures(path)]
+    check_chemistry(items, energies)
+    relaxed, failed = relax_logged(
+        items, energies.calculator, energies.settings, folder / "structures_relaxed.jsonl",
+        "structures",
+    )  # fmt: skip
+    if failed:
+        raise ConfigurationError(f"relaxation failed: {next(iter(failed.values()))}")
+    pd = phase_diagram(energies.entries())
+    names = [name for name, _ in items]
+    entries = to_entries([relaxed[n] for n in names], energies.energy_scheme)
+    out = []
+    for name, entry in zip(names, entries, strict=True):
+        e_hull, decomposition = e_above_hull(pd, entry)
+        out.append(
+            StructureStability(
+                name=name,
+                formula=entry.composition.reduced_formula,
+                e_hull=e_hull,
+                decomposition=decomposition,
+            )
+        )
+    return out
+
+
 class StabilityResult(BaseModel):
     """Windows of named phases and mixing energies of named pairs in one chemistry."""
 
@@ -171,14 +228,7 @@ def run_screen(
     candidate element, the electrolyte and the cathode). Returns the result and the relaxed
     structures by name. Candidates are relaxed with the calculator and settings of
     ``energies``; relaxations are kept in ``workdir/candidates_relaxed.jsonl``."""
-    known = set(energies.elements)
-    for name, structure in candidates:
-        unknown = sorted({el.symbol for el in structure.composition.elements} - known)
-        if unknown:
-            raise ConfigurationError(
-                f"candidate {name}: element(s) {', '.join(unknown)} are outside the chemistry "
-                f"{energies.chemistry} ({'-'.join(energies.elements)})"
-            )
+    check_chemistry(candidates, energies, "candidate ")
     results, to_relax = prefilter(candidates, criteria)
     echo(f"{len(candidates)} candidates: {len(to_relax)} valid and unique to relax")
     relaxed, failed = relax_logged(
@@ -195,6 +245,7 @@ def run_screen(
         by_name[name].reason = error
     for name, entry in zip(names, entries, strict=True):
         by_name[name].stage = "relaxed"
+        by_name[name].converged, by_name[name].steps = relaxed[name].converged, relaxed[name].steps
         assess(by_name[name], entry, reference, criteria, se_window)
     survivors = sorted(
         (r for r in results if r.stage == "compatible"), key=lambda r: r.e_hull or 0.0

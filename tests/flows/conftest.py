@@ -50,6 +50,14 @@ TINY_STUDY = {
         "generate": {"n": 4},
         "relax": {"settings": {"max_steps": 5}},
     },
+    # the stage's plumbing on Lennard-Jones energies (CHGNet's numbers: tests/stability)
+    "stability": {
+        "energies": {
+            "calculator": "ase.calculators.lj:LennardJones",
+            "energy_scheme": "none",
+            "settings": {"max_steps": 3},
+        }
+    },
     "evaluation": {"settings": {"n_resamples": 20}},
 }
 

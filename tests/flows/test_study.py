@@ -121,8 +121,10 @@ def test_paper_flow_shape_and_categories():
         "potential",
         "training_set",
         "gan_runs",
+        "stability",
         "evaluation",
     }
+    assert category["phase energies"] == "gpu" and category["stability"] == "cpu"
 
 
 def test_refine_rounds_chain_the_potentials():
@@ -138,6 +140,7 @@ def test_refine_rounds_chain_the_potentials():
         "refine",
         "training set",
         "gan",
+        "stability",
         "evaluation",
     ]
     jobs = {job.name: job for job, _ in stages["refine"].iterflow()}
@@ -201,7 +204,13 @@ def test_tiny_study_end_to_end(tiny_study):
         rows["potential test MAE before active learning"][0] == first.metrics["test"].errors_text()
     )
     assert set(evaluation.datasets) == {"training", "random", "cryingan λ=0.05 seed=0"}
-    assert (project / "studies" / "demo" / "report" / "report.html").exists()
+    report = (project / "studies" / "demo" / "report" / "report.html").read_text()
+    # the stability stage: the two bulks' windows and their mixing, in the table and report
+    stability = load_output(flow.output["stability"].uuid, store)
+    assert [w.formula for w in stability.windows] == ["Li3ScCl6", "LiCoO2"]
+    assert stability.mixings[0].reactants == ("Li3ScCl6", "LiCoO2")
+    assert "Stability of the two bulks" in report and "Li3ScCl6 | LiCoO2" in report
+    assert "mixing Li3ScCl6 | LiCoO2" in rows and "LiCoO2: E_hull, window vs Li/Li⁺" in rows
     training = load_output(flow.output["training_set"].uuid, store)
     assert len(training.training_set) == 6 == training.n_training_set
     gammas = [info["interface_energy"] for info in training.training_set.infos]
@@ -415,7 +424,7 @@ def test_tiny_study_on_mongodb_survives_a_server_restart(tmp_path, restartable_s
     db.client.drop_database(database)
 
 
-GPU_STEMS = ("potential", "relax", "gan train", "gan generate")
+GPU_STEMS = ("potential", "relax", "gan train", "gan generate", "phase energies")
 
 
 def _kind(name: str) -> str:
@@ -454,6 +463,7 @@ def test_flow_makers_used_alone_categorise_their_jobs(template):
     from cryin_flows.flows.dataset import DatasetFlowMaker
     from cryin_flows.flows.gan import GanSweepMaker
     from cryin_flows.flows.refine import RefineFlowMaker
+    from cryin_flows.flows.stability import StabilityFlowMaker
     from cryin_flows.flows.training_set import TrainingSetFlowMaker
     from cryin_flows.makers.potentials import PotentialSweepMaker
     from cryin_flows.makers.vasp import InterfacesDftMaker
@@ -465,6 +475,7 @@ def test_flow_makers_used_alone_categorise_their_jobs(template):
         "training set": TrainingSetFlowMaker(n_random=4, chunk=2).make(template, "potential"),
         "gan": GanSweepMaker(seeds=(0,)).make("set.extxyz", "potential", template),
         "dft": InterfacesDftMaker().make(_two_interfaces(template), template),
+        "stability": StabilityFlowMaker().make(template.system),
     }
     for stage, flow in flows.items():
         category = {

@@ -50,12 +50,14 @@ def test_screen_flow_runs_the_funnel_as_jobs(tmp_path):
     doc = responses[flow.output.uuid][1].output
     assert isinstance(doc, ScreenDoc)
     assert doc.counts["candidates"] == 3 and list(doc.counts) == list(STAGES)
-    assert sum(c.stage == "relaxed" or STAGES.index(c.stage) >= 3 for c in doc.candidates) == (
-        doc.counts["relaxed"]
+    assert (
+        sum(c.stage == "relaxed" or STAGES.index(c.stage) >= 3 for c in doc.candidates)
+        == (doc.counts["relaxed"])
     )
     assert (tmp_path / "screen" / "funnel.png").stat().st_size > 1000
-    assert len((tmp_path / "screen" / "candidates_relaxed.jsonl").read_text().splitlines()) == (
-        doc.counts["unique"]
+    assert (
+        len((tmp_path / "screen" / "candidates_relaxed.jsonl").read_text().splitlines())
+        == (doc.counts["unique"])
     )
     assert "band gap" in doc.left_out[0]
     rows = query_outputs(jobs_store, "screens")
@@ -66,16 +68,16 @@ def test_screen_flow_runs_the_funnel_as_jobs(tmp_path):
 def test_empty_candidate_files_are_refused(tmp_path):
     (tmp_path / "empty.extxyz").write_text("")
     flow = CandidatesMaker(files=(str(tmp_path / "empty.extxyz"),)).make()
-    with pytest.raises(Exception, match="cannot read structures|candidate set is empty"):
+    with pytest.raises(Exception, match=r"cannot read structures|candidate set is empty"):
         run_locally(flow, store=store(), ensure_success=True, raise_immediately=True)
 
 
 def test_study_stage_li2o_licl_with_chgnet(tmp_path):
     """The demo's pair with the offline reference: CHGNet puts Li3OCl on the hull, so Li2O and
     LiCl react to it (DFT has Li3OCl slightly above the hull: the sign is CHGNet's)."""
-    stage = StabilityFlowMaker(
-        energies=PhaseEnergiesMaker(work_dir=str(tmp_path / "phases"))
-    ).make("li2o-licl")
+    stage = StabilityFlowMaker(energies=PhaseEnergiesMaker(work_dir=str(tmp_path / "phases"))).make(
+        "li2o-licl"
+    )
     jobs_store = store()
     responses = run_locally(stage, store=jobs_store, create_folders=True, ensure_success=True)
     doc = responses[stage.output.uuid][1].output
@@ -92,6 +94,8 @@ def test_study_stage_li2o_licl_with_chgnet(tmp_path):
     row = query_outputs(jobs_store, "stability")[0]
     assert "LiCl|Li2O" in row["summary"]
     relaxed = Structure.from_dict(
-        next(p for p in responses[stage.jobs[0].uuid][1].output.phases if p.name == "LiCl").structure
+        next(
+            p for p in responses[stage.jobs[0].uuid][1].output.phases if p.name == "LiCl"
+        ).structure
     )
     assert relaxed.lattice.abc[0] == pytest.approx(5.13, rel=0.05)  # CHGNet keeps rock salt
