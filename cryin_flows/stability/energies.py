@@ -59,6 +59,11 @@ class PhaseRelaxSettings(BaseModel):
     fmax: float = Field(0.05, gt=0, description="Force convergence, eV/Å (cell and positions)")
     max_steps: int = Field(500, ge=1, description="Most FIRE steps per structure")
     relax_cell: bool = Field(True, description="Relax the cell with the positions")
+    diverged_above: float | None = Field(
+        0.0,
+        description="eV/atom: a relaxation still above this after 50 steps is stopped as "
+        "diverged (a potential's unphysical region; every compound here is below 0); None: never",
+    )
 
 
 class RelaxedEnergy(BaseModel):
@@ -85,17 +90,27 @@ def relax_structure(
     structure, calculator: Calculator, settings: PhaseRelaxSettings, name: str
 ) -> RelaxedEnergy:
     """Relax ``structure`` with ``calculator``; a one-line ``CryinError`` naming ``name``
-    when the calculator fails or the energy is not finite."""
+    when the calculator fails, the relaxation diverges or the energy is not finite."""
     start = time.perf_counter()
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = calculator
     target = FrechetCellFilter(atoms) if settings.relax_cell else atoms
     opt = FIRE(target, logfile=None)
+    converged, limit = False, settings.diverged_above
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            converged = bool(opt.run(fmax=settings.fmax, steps=settings.max_steps))
+            for converged in opt.irun(fmax=settings.fmax, steps=settings.max_steps):
+                if limit is not None and opt.nsteps >= 50 and not converged:
+                    per_atom = atoms.get_potential_energy() / len(atoms)  # cached: no new call
+                    if per_atom > limit:
+                        raise CryinError(
+                            f"{name}: relaxation diverged ({per_atom:+.2f} eV/atom after "
+                            f"{opt.nsteps} steps)"
+                        )
             energy = float(atoms.get_potential_energy())
+    except CryinError:
+        raise
     except Exception as exc:  # any calculator error: say which structure
         raise CryinError(f"{name}: relaxation failed: {type(exc).__name__}: {exc}") from None
     if not np.isfinite(energy) or not np.all(np.isfinite(atoms.positions)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
@@ -144,3 +145,34 @@ def test_chgnet_windows_beside_the_published_values(chgnet_li_y_cl):
     by_name = {p.name: p for p in chgnet_li_y_cl.phases}
     assert by_name["Li3YCl6"].e_hull < 0.06  # seed 003's P312 polymorph sat at 0.06
     assert all(p.converged for p in chgnet_li_y_cl.phases)
+
+
+class Uphill(Calculator):
+    """Energy that rises with every call: a relaxation that never comes down."""
+
+    implemented_properties = ("energy", "forces", "stress")
+    calls = 0
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        Uphill.calls += 1
+        n = len(atoms)
+        self.results = {
+            "energy": 0.5 * n * Uphill.calls / 50,
+            "forces": np.full((n, 3), 1.0),
+            "stress": np.zeros(6),
+        }
+
+
+def test_a_diverging_relaxation_is_stopped_after_50_steps():
+    Uphill.calls = 0
+    with pytest.raises(
+        CryinError, match=r"Cu: relaxation diverged \(\+0\.5\d eV/atom after 5\d steps"
+    ):
+        relax_structure(fcc(3.6), Uphill(), PhaseRelaxSettings(), "Cu")
+    assert Uphill.calls < 60
+    Uphill.calls = 0
+    relaxed = relax_structure(
+        fcc(3.6), Uphill(), PhaseRelaxSettings(diverged_above=None, max_steps=80), "Cu"
+    )
+    assert not relaxed.converged and relaxed.steps == 80
