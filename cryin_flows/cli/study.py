@@ -136,17 +136,19 @@ def submit_command(
 def stability_rows(stability) -> list[tuple[str, str, str]]:
     """Closing-table rows of the stability stage: the bulks' E_hull and windows, the mixing."""
     rows = []
-    for w in stability.windows:
-        low = 0.0 if w.e_red is None else w.e_red
+    for i, w in enumerate(stability.windows):
         high = "∞" if w.e_ox is None else f"{w.e_ox:.2f}"
         rows.append(
             (
                 f"{w.formula}: E_hull, window vs Li/Li⁺",
                 f"{stability.e_hull.get(w.formula, float('nan')):.3f} eV/atom; "
-                f"{low:.2f}–{high} V (→ {' + '.join(w.reduction_products) or '–'} / "
-                f"{' + '.join(w.oxidation_products) or '–'})",
-                f"{stability.calculator} energies, pymatgen hull (seed 003's method); "
-                "Li3YCl6 0.64/4.28 V there",
+                f"{w.e_red or 0:.2f}–{high} V; reduced to "
+                f"{' + '.join(w.reduction_products) or 'nothing (stable with Li metal)'}, "
+                f"oxidised to {' + '.join(w.oxidation_products) or 'nothing'}",
+                ""
+                if i
+                else f"{stability.calculator} energies, pymatgen's hull (seed 003's method); "
+                "LiCl's oxidation from experiment: 4.23 V; seed 003's Li3YCl6: 0.64–4.28 V",
             )
         )
     for m in stability.mixings:

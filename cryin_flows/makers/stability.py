@@ -169,11 +169,11 @@ class CandidatesMaker(Maker):
 @dataclass
 class ScreenMaker(Maker):
     """The screening funnel (seed 003, Table 1) over a candidate set, candidates relaxed with
-    the phases' calculator (``workers`` processes); the funnel figure in the job's folder."""
+    the phases' calculator and settings (``workers`` processes); the funnel figure in the
+    job's folder."""
 
     name: str = "screen"
     criteria: ScreenCriteria = field(default_factory=ScreenCriteria)
-    calculator_kwargs: dict = field(default_factory=dict)
     workers: int = 1
     work_dir: str | None = None
     node_kind: ClassVar[str] = "gpu"
@@ -184,9 +184,7 @@ class ScreenMaker(Maker):
         energies = PhaseEnergies.model_validate(energies.model_dump())
         items = [(c["name"], Structure.from_dict(c["structure"])) for c in candidates.structures]
         folder = job_folder(self.work_dir, "screen")
-        result, relaxed = run_screen(
-            items, energies, self.criteria, folder, self.calculator_kwargs, self.workers
-        )
+        result, relaxed = run_screen(items, energies, self.criteria, folder, self.workers)
         figure = funnel_figure(result.counts, folder / "funnel.png")
         return ScreenDoc(
             **result.model_dump(),
@@ -196,7 +194,9 @@ class ScreenMaker(Maker):
             survivor_structures=[
                 {"name": n, "structure": relaxed[n].as_dict()} for n in result.survivors
             ],
-            device=calculator_device(get_calculator(energies.calculator, **self.calculator_kwargs)),
+            device=calculator_device(
+                get_calculator(energies.calculator, **energies.calculator_kwargs)
+            ),
         )
 
 

@@ -56,6 +56,9 @@ class PhaseEnergies(BaseModel):
     chemistry: str = Field(description="Named chemistry or element list")
     elements: list[str] = Field(description="Elements of the chemistry")
     calculator: str = Field(description="Calculator name")
+    calculator_kwargs: dict = Field(
+        default_factory=dict, description="Its arguments (candidates are relaxed the same way)"
+    )
     energy_scheme: str = Field(description="How energies relate to MP2020 (ENERGY_SCHEMES)")
     energy_scheme_note: str = Field(description="What the scheme means, gas references included")
     settings: PhaseRelaxSettings = Field(description="Relaxation settings")
@@ -124,6 +127,7 @@ def compute_phase_energies(
         chemistry=label,
         elements=sorted(library.elements_of(chemistry)),
         calculator=calculator,
+        calculator_kwargs=dict(calculator_kwargs or {}),
         energy_scheme=scheme,
         energy_scheme_note=ENERGY_SCHEMES[scheme],
         settings=settings,
@@ -166,7 +170,7 @@ def structure_stability(
     check_chemistry(items, energies)
     relaxed, failed = relax_logged(
         items, energies.calculator, energies.settings, folder / "structures_relaxed.jsonl",
-        "structures",
+        "structures", energies.calculator_kwargs,
     )  # fmt: skip
     if failed:
         raise ConfigurationError(f"relaxation failed: {next(iter(failed.values()))}")
@@ -220,7 +224,6 @@ def run_screen(
     energies: PhaseEnergies,
     criteria: ScreenCriteria,
     workdir: Path,
-    calculator_kwargs: dict | None = None,
     workers: int = 1,
     echo: Echo = _print,
 ) -> tuple[ScreenResult, dict[str, Structure]]:
@@ -233,7 +236,8 @@ def run_screen(
     echo(f"{len(candidates)} candidates: {len(to_relax)} valid and unique to relax")
     relaxed, failed = relax_logged(
         to_relax, energies.calculator, energies.settings,
-        Path(workdir) / "candidates_relaxed.jsonl", "candidates", calculator_kwargs, workers,
+        Path(workdir) / "candidates_relaxed.jsonl", "candidates", energies.calculator_kwargs,
+        workers,
         echo,
     )  # fmt: skip
     by_name = {r.name: r for r in results}

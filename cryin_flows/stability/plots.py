@@ -49,10 +49,11 @@ def mixing_figure(mixings: list[Mixing], path: Path) -> Path:
         (line,) = ax.plot(x, e, marker="o", ms=3, label=f"{m.reactants[0]} | {m.reactants[1]}")
         ax.annotate(
             " + ".join(m.products), (m.ratio, m.energy), textcoords="offset points",
-            xytext=(0, -12), ha="center", fontsize=7, color=line.get_color(),
+            xytext=(6, 4), ha="left", fontsize=8, color=line.get_color(),
         )  # fmt: skip
     ax.axhline(0, color="grey", lw=0.5)
-    ax.set_xlabel("atomic fraction of the first phase, x")
+    first = {m.reactants[0] for m in mixings}
+    ax.set_xlabel(f"atomic fraction of {first.pop() if len(first) == 1 else 'the first phase'}, x")
     ax.set_ylabel("reaction energy (eV/atom)")
     ax.set_title("mixing (interfacial reaction) energy")
     ax.legend(fontsize=8)
