@@ -232,6 +232,12 @@ def run_screen(
     structures by name. Candidates are relaxed with the calculator and settings of
     ``energies``; relaxations are kept in ``workdir/candidates_relaxed.jsonl``."""
     check_chemistry(candidates, energies, "candidate ")
+    reference = phase_diagram(energies.entries())
+    se_window = electrolyte_window(reference, criteria)  # names a missing electrolyte now
+    if "cathode" in criteria.roles and criteria.cathode not in {p.name for p in energies.phases}:
+        raise ConfigurationError(
+            f"cathode {criteria.cathode!r} is not among the phases of {energies.chemistry}"
+        )
     results, to_relax = prefilter(candidates, criteria)
     echo(f"{len(candidates)} candidates: {len(to_relax)} valid and unique to relax")
     relaxed, failed = relax_logged(
@@ -241,8 +247,6 @@ def run_screen(
         echo,
     )  # fmt: skip
     by_name = {r.name: r for r in results}
-    reference = phase_diagram(energies.entries())
-    se_window = electrolyte_window(reference, criteria)
     names = [name for name, _ in to_relax if name in relaxed]
     entries = to_entries([relaxed[n] for n in names], energies.energy_scheme)
     for name, error in failed.items():

@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from cryin_flows.cli import app
+from cryin_flows.data import load_bulk
 
 from .test_candidates import WYFORMER
 
@@ -89,6 +90,14 @@ def test_screen_bad_inputs_are_one_line(tmp_path):
         "candidate wf:1: element(s) Y are outside the chemistry",
     )  # fmt: skip
     assert not (tmp_path / "run" / "candidates_relaxed.jsonl").exists()
+    # an electrolyte the phases do not have is named before anything is relaxed
+    (tmp_path / "licl.cif").write_text(load_bulk("LiCl").to(fmt="cif"))
+    one_line_error(
+        invoke("screen", "run", str(tmp_path / "licl.cif"), "--energies", str(phases), "--out",
+               str(tmp_path / "run3"), "--electrolyte", "Li3ScCl6"),
+        "phase 'Li3ScCl6' is not among the computed phases",
+    )  # fmt: skip
+    assert not (tmp_path / "run3" / "candidates_relaxed.jsonl").exists()
     (tmp_path / "empty.extxyz").write_text("")
     one_line_error(
         invoke("screen", "run", str(tmp_path / "empty.extxyz"), "--energies", str(phases),
