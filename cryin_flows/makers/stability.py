@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from atomate2.vasp.jobs.base import BaseVaspMaker
+from atomate2.vasp.jobs.mp import MPGGARelaxMaker
 from jobflow import Flow, Maker, job
 from pymatgen.core import Structure
 
@@ -22,11 +24,17 @@ from cryin_flows.schemas.stability import (
     StabilityDoc,
 )
 from cryin_flows.stability.candidates import random_candidates, read_structures
-from cryin_flows.stability.energies import STUDY_POTENTIAL, PhaseRelaxSettings, scheme_of
+from cryin_flows.stability.energies import (
+    STUDY_POTENTIAL,
+    PhaseRelaxSettings,
+    RelaxedEnergy,
+    scheme_of,
+)
 from cryin_flows.stability.funnel import ScreenCriteria
 from cryin_flows.stability.library import load_library
 from cryin_flows.stability.pipeline import (
     PhaseEnergies,
+    assemble_phase_energies,
     assess_phases,
     compute_phase_energies,
     run_screen,
@@ -84,6 +92,91 @@ class PhaseEnergiesMaker(Maker):
             n_converged=sum(p.converged for p in energies.phases),
             device=calculator_device(get_calculator(calculator, **kwargs)),
         )
+
+
+@dataclass
+class VaspPhaseEnergiesMaker(Maker):
+    """Phase energies from VASP with the Materials Project's settings (atomate2's
+    ``MPGGARelaxMaker``: MP's input set, U values and POTCARs), each phase relaxed by custodian
+    on a cluster (a CPU job each), then collected with pymatgen's
+    ``MaterialsProject2020Compatibility`` applied (energy scheme ``mp2020``, the entries
+    carrying each run's own settings). Candidates for the funnel need the same route: the
+    screen refuses to relax them with an ASE calculator against VASP phases."""
+
+    name: str = "vasp phase energies"
+    relax_maker: BaseVaspMaker = field(default_factory=MPGGARelaxMaker)
+    phases_dir: str | None = None
+
+    def make(self, chemistry: str | list[str]) -> Flow:
+        """One relaxation per library phase of ``chemistry``, then the collecting job."""
+        library = load_library(self.phases_dir)
+        phases = library.select(chemistry)
+        relaxations = []
+        for phase in phases:
+            relax = self.relax_maker.make(phase.structure)
+            relax.name = f"{self.relax_maker.name} {phase.name}"
+            relaxations.append(relax)
+        collect = collect_vasp_phase_energies(
+            chemistry if isinstance(chemistry, str) else "-".join(chemistry),
+            sorted(library.elements_of(chemistry)),
+            [phase.name for phase in phases],
+            self.phases_dir,
+            self.relax_maker.name,
+            [relax.output for relax in relaxations],
+        )
+        collect.name = f"{self.name} (collect)"
+        return assign_categories(
+            Flow([*relaxations, collect], output=collect.output, name=self.name)
+        )
+
+
+def mp2020_parameters(parameters: dict) -> dict:
+    """An emmet entry's parameters as MP2020 reads them: emmet names the run type by the
+    functional (PBE, PBE+U), the compatibility by the older GGA, GGA+U."""
+    out = dict(parameters)
+    run_type = str(getattr(out.get("run_type"), "value", out.get("run_type")))
+    out["run_type"] = {"PBE": "GGA", "PBE+U": "GGA+U"}.get(run_type, run_type)
+    return out
+
+
+@job
+def collect_vasp_phase_energies(
+    label: str,
+    elements: list[str],
+    names: list[str],
+    phases_dir: str | None,
+    relax_name: str,
+    tasks: list,
+) -> PhaseEnergiesDoc:
+    """The phases' VASP TaskDocs as a phase-energies document (MP2020 applied)."""
+    library = load_library(phases_dir)
+    relaxed = []
+    for name, task in zip(names, tasks, strict=True):
+        structure = task.output.structure
+        steps = sum(len(calc.output.ionic_steps or []) for calc in task.calcs_reversed or [])
+        relaxed.append(
+            (
+                library[name],
+                RelaxedEnergy(
+                    name=name,
+                    formula=structure.composition.reduced_formula,
+                    energy=task.output.energy,
+                    energy_per_atom=task.output.energy_per_atom,
+                    n_atoms=len(structure),
+                    converged=str(task.state.value) == "successful",
+                    steps=steps,
+                    seconds=0.0,
+                    structure=structure.as_dict(),
+                    parameters=mp2020_parameters(task.entry.parameters),
+                ),
+            )
+        )
+    energies = assemble_phase_energies(
+        label, elements, relaxed, f"vasp ({relax_name})", "mp2020", PhaseRelaxSettings()
+    )
+    return PhaseEnergiesDoc(
+        **energies.model_dump(), n_converged=sum(p.converged for p in energies.phases)
+    )
 
 
 @dataclass

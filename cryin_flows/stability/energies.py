@@ -78,6 +78,11 @@ class RelaxedEnergy(BaseModel):
     steps: int = Field(description="FIRE steps taken")
     seconds: float = Field(description="Wall time of the relaxation")
     structure: dict = Field(description="The relaxed structure (pymatgen dict)")
+    parameters: dict | None = Field(
+        None,
+        description="The run's settings as pymatgen entries carry them (run_type, is_hubbard, "
+        "hubbards, potcar_spec) when a DFT code computed it; MP2020 reads them",
+    )
 
     @field_validator("structure", mode="before")
     @classmethod
@@ -224,12 +229,15 @@ def to_entries(results: list[RelaxedEnergy], scheme: str) -> list[ComputedStruct
     """pymatgen entries of relaxed energies under ``scheme`` (``ENERGY_SCHEMES``); with
     ``mp2020`` each entry is marked as MP's settings would run it (GGA, or GGA+U with MP's U
     for oxides/fluorides of ``MP_HUBBARD_U`` elements) and corrected; an entry the
-    compatibility refuses raises a one-line error naming it."""
+    compatibility refuses raises a one-line error naming it. Energies from a DFT run carry that
+    run's own ``parameters`` instead."""
     entries = []
     for r in results:
         structure = Structure.from_dict(r.structure)
         entry = ComputedStructureEntry(structure, r.energy, entry_id=r.name, data={"name": r.name})
-        if scheme == "mp2020":
+        if scheme == "mp2020" and r.parameters:
+            entry.parameters = dict(r.parameters)  # what the DFT run used
+        elif scheme == "mp2020":
             symbols = {el.symbol for el in structure.composition.elements}
             plus_u = bool(symbols & {"O", "F"}) and bool(symbols & set(MP_HUBBARD_U))
             hubbards = {s: MP_HUBBARD_U[s] for s in symbols & set(MP_HUBBARD_U)} if plus_u else {}

@@ -36,7 +36,7 @@ from cryin_flows.stability.funnel import (
     prefilter,
     stage_counts,
 )
-from cryin_flows.stability.library import PhaseLibrary
+from cryin_flows.stability.library import Phase, PhaseLibrary
 
 Echo = Callable[[str], None]
 _print = partial(print, flush=True)
@@ -109,11 +109,32 @@ def compute_phase_energies(
             f"{len(results)} relaxed are kept in {Path(workdir) / 'phases_relaxed.jsonl'} and "
             "a rerun resumes from them"
         )
-    relaxed = [results[p.name] for p in phases]
-    entries = to_entries(relaxed, scheme)
+    return assemble_phase_energies(
+        label,
+        sorted(library.elements_of(chemistry)),
+        [(p, results[p.name]) for p in phases],
+        calculator,
+        scheme,
+        settings,
+        calculator_kwargs,
+    )
+
+
+def assemble_phase_energies(
+    label: str,
+    elements: list[str],
+    relaxed: list[tuple[Phase, RelaxedEnergy]],
+    calculator: str,
+    scheme: str,
+    settings: PhaseRelaxSettings,
+    calculator_kwargs: dict | None = None,
+) -> PhaseEnergies:
+    """The phase-energies document of relaxed phases (by a calculator or by VASP), each with
+    its place on the hull of them all."""
+    entries = to_entries([r for _, r in relaxed], scheme)
     pd = phase_diagram(entries)
     out = []
-    for phase, result, entry in zip(phases, relaxed, entries, strict=True):
+    for (phase, result), entry in zip(relaxed, entries, strict=True):
         e_hull, decomposition = e_above_hull(pd, entry)
         out.append(
             PhaseEnergy(
@@ -125,7 +146,7 @@ def compute_phase_energies(
         )
     return PhaseEnergies(
         chemistry=label,
-        elements=sorted(library.elements_of(chemistry)),
+        elements=elements,
         calculator=calculator,
         calculator_kwargs=dict(calculator_kwargs or {}),
         energy_scheme=scheme,
@@ -148,7 +169,13 @@ def check_chemistry(
     items: list[tuple[str, Structure]], energies: PhaseEnergies, label: str = ""
 ) -> None:
     """One line naming the first structure with an element outside ``energies``' chemistry,
-    before anything is relaxed."""
+    or saying that VASP phase energies need VASP candidates, before anything is relaxed."""
+    if energies.calculator.startswith("vasp"):
+        raise ConfigurationError(
+            f"the phases of {energies.chemistry} were computed with {energies.calculator}: "
+            "structures compared with them need VASP relaxations too (not built yet); use "
+            "phase energies from a calculator (cryin screen phases / PhaseEnergiesMaker)"
+        )
     known = set(energies.elements)
     for name, structure in items:
         unknown = sorted({el.symbol for el in structure.composition.elements} - known)
