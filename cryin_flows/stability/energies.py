@@ -36,6 +36,7 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.errors import ConfigurationError, CryinError
+from cryin_flows.utils import SerializableModel
 
 ENERGY_SCHEMES = {
     "mp2020-included": "energies already MP2020-corrected (the calculator was trained on them)",
@@ -53,7 +54,7 @@ MP_HUBBARD_U = {"Co": 3.32, "Cr": 3.7, "Fe": 5.3, "Mn": 3.9, "Mo": 4.38, "Ni": 6
                 "W": 6.2}  # fmt: skip
 
 
-class PhaseRelaxSettings(BaseModel):
+class PhaseRelaxSettings(SerializableModel):
     """Relaxation of phases and candidates before their energies are used (seed 003)."""
 
     fmax: float = Field(0.05, gt=0, description="Force convergence, eV/Å (cell and positions)")

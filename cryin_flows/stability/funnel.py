@@ -34,11 +34,12 @@ from cryin_flows.stability.analysis import (
     electrochemical_window,
     mixing,
 )
+from cryin_flows.utils import SerializableModel
 
 STAGES = ("candidates", "valid", "unique", "relaxed", "stable", "compatible")
 
 
-class ScreenCriteria(BaseModel):
+class ScreenCriteria(SerializableModel):
     """The funnel's cuts (seed 003, Table 1) and the cell it screens coatings for."""
 
     d_min: float = Field(0.7, ge=0, description="Smallest interatomic distance, Å")

@@ -99,3 +99,23 @@ def test_study_stage_li2o_licl_with_chgnet(tmp_path):
         ).structure
     )
     assert relaxed.lattice.abc[0] == pytest.approx(5.13, rel=0.05)  # CHGNet keeps rock salt
+
+
+def test_makers_survive_fireworks_serialisation():
+    """FireWorks writes a job's maker through as_dict: settings must come back as models (a
+    plain pydantic model would come back as its str and fizzle the job)."""
+    import json
+
+    from fireworks import Workflow
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    flow = ScreenFlowMaker(
+        energies_maker=PhaseEnergiesMaker(settings=PhaseRelaxSettings(max_steps=7)),
+        screen_maker=ScreenMaker(criteria=ScreenCriteria(e_hull_max=0.1)),
+    ).make()
+    wf = Workflow.from_dict(json.loads(json.dumps(flow_to_workflow(flow).to_dict(), default=str)))
+    makers = {
+        fw.name: fw.tasks[0]["job"].function.__self__ for fw in wf.fws
+    }  # bound maker of each job
+    assert makers["phase energies"].settings == PhaseRelaxSettings(max_steps=7)
+    assert makers["screen"].criteria == ScreenCriteria(e_hull_max=0.1)
