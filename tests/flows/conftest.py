@@ -62,9 +62,12 @@ TINY_STUDY = {
 }
 
 
-def write_tiny_study(path: Path) -> Path:
-    """The tiny study settings as a YAML file (the ``--config`` of ``cryin demo/submit``)."""
-    path.write_text(yaml.safe_dump(TINY_STUDY))
+def write_tiny_study(path: Path, stability: bool = True) -> Path:
+    """The tiny study settings as a YAML file (the ``--config`` of ``cryin demo/submit``);
+    ``stability`` False leaves the stability stage out (tests of the engine, not the stage:
+    the local and FireWorks runs keep it)."""
+    settings = TINY_STUDY if stability else {**TINY_STUDY, "stability": {"enabled": False}}
+    path.write_text(yaml.safe_dump(settings))
     return path
 
 

@@ -349,7 +349,7 @@ def test_tiny_study_on_mongodb_survives_a_server_restart(tmp_path, restartable_s
         "CRYIN_MONGODB_DATABASE": database,
         "CRYIN_CONNECT_TIMEOUT_S": "3",
     }
-    config = write_tiny_study(tmp_path / "tiny.yaml")
+    config = write_tiny_study(tmp_path / "tiny.yaml", stability=False)
     demo = [cryin, "demo", "--config", config, "--project-dir", tmp_path / "proj"]
     db = pymongo.MongoClient(uri, serverSelectionTimeoutMS=3000)[database]
     before: dict[str, str] = {}
