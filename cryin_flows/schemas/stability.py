@@ -7,9 +7,12 @@ from pydantic import Field, computed_field, field_validator
 from pymatgen.core import Structure
 
 from cryin_flows.schemas.common import FileRef, OutputDoc
-from cryin_flows.stability.analysis import Mixing, Window
-from cryin_flows.stability.funnel import CandidateResult, ScreenCriteria
-from cryin_flows.stability.pipeline import PhaseEnergies, StructureStability
+from cryin_flows.stability.pipeline import (
+    PhaseEnergies,
+    ScreenResult,
+    StabilityResult,
+    StructureStability,
+)
 
 
 def _named_structures(items: list[dict]) -> list[dict]:
@@ -30,7 +33,7 @@ class PhaseEnergiesDoc(OutputDoc, PhaseEnergies):
     n_converged: int = Field(description="Phases whose relaxation converged")
 
 
-class StabilityDoc(OutputDoc):
+class StabilityDoc(OutputDoc, StabilityResult):
     """Hull, windows and mixing energies of named phases and pairs in one chemistry."""
 
     task_label: str = "stability"
@@ -38,8 +41,6 @@ class StabilityDoc(OutputDoc):
     calculator: str = Field(description="Calculator of the phase energies")
     energy_scheme: str = Field(description="How the energies relate to MP2020")
     e_hull: dict[str, float] = Field(description="E_hull of every library phase, eV/atom")
-    windows: list[Window] = Field(description="Electrochemical windows of the named phases")
-    mixings: list[Mixing] = Field(description="Mixing energies of the named pairs")
     structures: list[StructureStability] = Field(
         default_factory=list, description="E_hull of structures the user gave"
     )
@@ -70,17 +71,12 @@ class CandidatesDoc(OutputDoc):
     _plain = field_validator("structures", mode="before")(_named_structures)
 
 
-class ScreenDoc(OutputDoc):
+class ScreenDoc(OutputDoc, ScreenResult):
     """The screening funnel's outcome over one candidate set."""
 
     task_label: str = "screen"
     chemistry: str = Field(description="Chemistry of the phase energies used")
     calculator: str = Field(description="Calculator that relaxed phases and candidates")
-    criteria: ScreenCriteria = Field(description="The cuts (seed 003, Table 1 by default)")
-    counts: dict[str, int] = Field(description="Candidates reaching each stage")
-    electrolyte_window: Window = Field(description="The electrolyte's window")
-    candidates: list[CandidateResult] = Field(description="Every candidate's way through")
-    survivors: list[str] = Field(description="Names passing every stage, lowest E_hull first")
     left_out: list[str] = Field(
         default_factory=lambda: [
             "band gap (needs WyFormer's trained predictor, not available offline)",

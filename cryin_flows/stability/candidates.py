@@ -183,18 +183,9 @@ def random_candidates(
         z = int(rng.integers(1, max(1, max_atoms // int(comp.num_atoms)) + 1))
         species = [el.symbol for el in comp.elements]
         counts = [int(comp[el]) * z for el in comp.elements]
-        crystal = pyxtal()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                crystal.from_random(
-                    3, int(groups[int(rng.integers(len(groups)))]), species, counts,
-                    random_state=int(rng.integers(2**31)),
-                )  # fmt: skip
-        except Exception:  # incompatible counts for the group, or placement failed
-            continue
-        if crystal.valid:
-            structure = crystal.to_pymatgen().get_primitive_structure()
+        group = int(groups[int(rng.integers(len(groups)))])
+        structure = _pyxtal_build(pyxtal, group, species, counts, None, rng, attempts=1)
+        if structure is not None:
             out.append((f"pyxtal-{seed}-{len(out)}", structure))
     if len(out) < n:
         raise ConfigurationError(
