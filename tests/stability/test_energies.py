@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
+from ase.filters import FrechetCellFilter
+from ase.optimize import FIRE
 from pymatgen.core import Lattice, Structure
 
 from cryin_flows.errors import CryinError
 from cryin_flows.stability.energies import (
     PhaseRelaxSettings,
     RelaxedEnergy,
+    relax_batch,
     relax_logged,
     relax_structure,
     scheme_of,
@@ -54,6 +57,61 @@ def test_relaxation_finds_the_calculators_lattice():
     assert relaxed.converged and a == pytest.approx(3.59, abs=0.02)  # EMT's Cu
     fixed = relax_structure(fcc(3.9), EMT(), PhaseRelaxSettings(relax_cell=False), "Cu")
     assert fixed.energy > relaxed.energy
+
+
+def ase_relaxation(structure: Structure, calculator, steps: int) -> tuple[float, int]:
+    """Energy and steps of ASE's own FIRE.run on FrechetCellFilter, the reference."""
+    atoms = structure.to_ase_atoms()
+    atoms.calc = calculator
+    opt = FIRE(FrechetCellFilter(atoms), logfile=None)
+    opt.run(fmax=0.05, steps=steps)
+    return atoms.get_potential_energy(), opt.nsteps
+
+
+def test_batched_relaxation_steps_as_ases_fire_does():
+    """Five cells relaxed two at a time (places refilled as they finish) end where ASE's FIRE.run
+    on each ends: the same steps and energies; a structure the calculator refuses is named and
+    the others go on."""
+    cells = [fcc(a) for a in (3.5, 3.6, 3.75, 3.9)] + [fcc(3.7).make_supercell([2, 1, 1])]
+    items = [(f"Cu{i}", s) for i, s in enumerate(cells)]
+    found = {}
+    relax_batch(
+        items, EMT(), PhaseRelaxSettings(batch_size=2), lambda r, n, e: found.update({n: r})
+    )
+    assert list(found) != [n for n, _ in items]  # finished out of order: places were refilled
+    for name, structure in items:
+        energy, steps = ase_relaxation(structure, EMT(), 500)
+        assert found[name].steps == steps and found[name].energy == pytest.approx(energy, abs=1e-9)
+    errors = {}
+    relax_batch(
+        [("small", fcc(3.6)), ("big", fcc(3.6).make_supercell(2)), ("mid", fcc(3.7))],
+        Exploding(limit=4), PhaseRelaxSettings(batch_size=3, max_steps=5),
+        lambda r, n, e: errors.update({n: e}),
+    )  # fmt: skip
+    assert errors["small"] is None and errors["mid"] is None
+    assert errors["big"] == "big: relaxation failed: RuntimeError: model blew up"
+
+
+def test_chgnet_batches_match_its_ase_calculator():
+    """CHGNet's graphs of different cells in one forward pass give what its ASE calculator
+    gives one structure at a time, step for step (float32 model: 1e-4 eV/atom)."""
+    from cryin_flows.potentials.calculators import get_calculator
+
+    calculator = get_calculator("chgnet", device="cpu")
+    licl = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.3), ["Li", "Cl"], [[0] * 3, [0.5] * 3]
+    )
+    li2o = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.5), ["Li", "O"], [[0.25] * 3, [0] * 3]
+    )
+    items = [("LiCl", licl), ("Li2O", li2o.get_primitive_structure())]
+    found = {}
+    settings = PhaseRelaxSettings(max_steps=15)
+    relax_batch(items, calculator, settings, lambda r, n, e: found.update({n: r}))
+    for name, structure in items:
+        energy, steps = ase_relaxation(structure, calculator, 15)
+        assert found[name].steps == steps
+        assert found[name].energy_per_atom == pytest.approx(energy / len(structure), abs=1e-4)
 
 
 def test_mp2020_scheme_applies_pymatgens_corrections():
