@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ lint: install
 	$(BIN)/ruff check cryin_flows tests benchmarks
 	$(BIN)/ruff format --check cryin_flows tests benchmarks
 
-test: lint
+# the documentation site into site/, warnings as errors (broken links, undocumented makers)
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint docs
 	@# a one-node SLURM for the `slurm` tests (root only; elsewhere they skip and say why)
 	@if [ "$$(id -u)" = "0" ]; then bash .ci/slurm >/dev/null || echo "SLURM did not start"; fi
 	$(BIN)/pytest -q
@@ -32,4 +36,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_interfaces.py
 
 clean:
-	rm -rf $(VENV) cryin_data .pytest_cache .ruff_cache
+	rm -rf $(VENV) cryin_data site .pytest_cache .ruff_cache

@@ -34,11 +34,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from cryin_flows.stability.candidates import random_candidates
-    from cryin_flows.stability.energies import PhaseRelaxSettings, relax_many
     from cryin_flows.stability.funnel import ScreenCriteria, prefilter
     from cryin_flows.stability.library import load_library
     from cryin_flows.stability.pipeline import compute_phase_energies, run_screen
     from cryin_flows.stability.plots import funnel_figure
+    from cryin_flows.stability.relaxation import PhaseRelaxSettings, relax_many
 
     quiet = lambda line: None  # noqa: E731
     criteria = ScreenCriteria()

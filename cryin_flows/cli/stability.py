@@ -72,9 +72,10 @@ def phases_command(
     workers: WorkersOpt = 1,
 ) -> None:
     """Relax a chemistry's library phases (resumable: OUT/phases_relaxed.jsonl)."""
-    from cryin_flows.stability.energies import PhaseRelaxSettings, scheme_of
+    from cryin_flows.stability.energies import scheme_of
     from cryin_flows.stability.library import load_library
     from cryin_flows.stability.pipeline import compute_phase_energies
+    from cryin_flows.stability.relaxation import PhaseRelaxSettings
 
     energies = compute_phase_energies(
         load_library(phases_dir),

@@ -15,6 +15,7 @@ from cryin_flows.cli.common import (
     friendly_errors,
     print_summary,
 )
+from cryin_flows.errors import ConfigurationError
 
 
 def _run_study(
@@ -48,7 +49,7 @@ PresetOption = Annotated[str, typer.Option("--preset", help="Study preset: demo 
 
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="YAML file of study settings (see README)")
+    Path | None, typer.Option("--config", help="YAML file of study settings (see docs/settings.md)")
 ]
 
 
@@ -107,18 +108,37 @@ def submit_command(
             "(default: PROJECT/relaxations)",
         ),
     ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="fireworks (default) or jobflow-remote")
+    ] = "fireworks",
+    jf_project: Annotated[
+        str | None,
+        typer.Option("--jf-project", help="jobflow-remote project (default: jobflow-remote's)"),
+    ] = None,
 ) -> None:
-    """Convert the study to a FireWorks workflow and add it to the LaunchPad (or --out)."""
+    """Add the study to the FireWorks LaunchPad (or write it, --out), or submit it to
+    jobflow-remote (--engine jobflow-remote)."""
     from cryin_flows.flows.presets import load_study
     from cryin_flows.flows.run import with_project_folders
     from cryin_flows.launchpad.fireworks import study_workflow, submit_workflow, workflow_summary
     from cryin_flows.settings import get_settings
 
+    if engine not in ("fireworks", "jobflow-remote"):
+        raise ConfigurationError(f"--engine {engine!r}: choose fireworks or jobflow-remote")
     study = load_study(preset, config, overrides)
     if results_dir:
         study.results_dir = str(results_dir.resolve())
     # the project folder of the configuration (cryin.yaml), so no file lands in a launch folder
     study = with_project_folders(study, get_settings().project_dir)
+    if engine == "jobflow-remote":
+        from cryin_flows.launchpad.remote import submit_remote
+
+        ids, workers = submit_remote(study.make(), jf_project)
+        rows = {"flow db ids": ", ".join(ids), "jobs": str(sum(workers.values()))}
+        rows.update({f"worker {k}": str(v) for k, v in sorted(workers.items())})
+        print_summary("cryin submit (jobflow-remote)", rows)
+        console.print("Run it: jf runner start; follow it: jf job list, jf flow list")
+        return
     wf = study_workflow(study.make())
     result = submit_workflow(wf, out=out, launchpad_file=launchpad)
     rows = workflow_summary(wf)

@@ -29,7 +29,7 @@ _DEMO_GENERATED_RELAX = {"settings": {"fmax": 0.1, "max_steps": 100}}
 # one set of training settings for the first training and the fine-tuning rounds
 _DEMO_TRAINING = {"batch_size": 4, "energy_weight": 10.0, "accelerator": "cpu"}
 
-# Chosen by measurement (issue 15; README "What the demo shows"): the 80-atom Li2O(110)|LiCl(110)
+# Chosen by measurement (issue 15; docs/getting-started.md): the 80-atom Li2O(110)|LiCl(110)
 # companion system with a Li4Cl4 region; 8 CHGNet relaxations (2 worker processes), every 2nd
 # step a frame, plus 8 close contacts per relaxation (without them relaxations fall through the
 # repulsive wall); an M3GNet of 32 units and 2 blocks with its energy term weighted up (at 16

@@ -5,7 +5,7 @@ The paper has no such stage: 950 DFT relaxations cover the space its potential r
 small data set does not: a potential trained on a few reference relaxation paths can relax into
 minima the reference does not have, with a small test error all the same (issue 15, demo
 scale: CHGNet put such minima 109 meV/atom above the potential's energy for them after the
-first training, 2-10 meV/atom after two rounds of this; README "What the demo shows").
+first training, 2-10 meV/atom after two rounds of this; docs/getting-started.md).
 """
 
 from __future__ import annotations

@@ -296,33 +296,40 @@ def write_cluster_config(a: ClusterAnswers) -> dict[str, Path]:
     if a.store == "mongodb":
         written["jobflow_remote_project.yaml"] = _write(
             d / "jobflow_remote_project.yaml",
-            "# jobflow-remote project (copy to ~/.jfremote/cryin.yaml and edit host, user,\n"
-            "# work_dir and pre_run): for runners that can reach MongoDB. `jf project check`.\n",
+            "# jobflow-remote project: copy to ~/.jfremote/cryin.yaml, then `jf project check`,\n"
+            "# `jf admin reset`, `cryin submit --engine jobflow-remote`, `jf runner start`.\n",
             jobflow_remote_project(a, gpus),
         )
     return written
 
 
 def jobflow_remote_project(a: ClusterAnswers, gpus: int = 0) -> dict:
-    """A jobflow-remote project with a CPU and a GPU worker (``gpus`` GPUs a job) sharing the
-    JobStore."""
+    """A jobflow-remote project with a ``cpu`` and a ``gpu`` worker (named after the job
+    categories; ``gpus`` GPUs a job) sharing the JobStore. The workers are ``local``: the
+    runner runs on a login node of the cluster, as ``cryin launch`` does, and submits with the
+    scheduler there; each job sources ``env.sh``. For a runner elsewhere, make them ``remote``
+    with ``host`` and ``user`` (jobflow-remote's documentation)."""
     scheduler = "slurm" if a.scheduler == "slurm" else "pbs"
+    config_dir = a.config_dir.expanduser().resolve()
 
     def worker(queue: str | None, gpu: bool) -> dict:
-        resources = {"nodes": 1, "ntasks": 1, "cpus_per_task": a.cpus, "time": a.walltime}
+        # qtoolkit's template keys: SLURM's sbatch options, PBS Pro's select/walltime
+        if scheduler == "slurm":
+            resources = {"nodes": 1, "ntasks": 1, "cpus_per_task": a.cpus, "time": a.walltime}
+            if gpu and gpus:
+                resources["gres"] = f"gpu:{gpus}"
+        else:
+            select = f"1:ncpus={a.cpus}" + (f":ngpus={gpus}" if gpu and gpus else "")
+            resources = {"select": select, "walltime": a.walltime}
         if queue:
             resources["partition" if scheduler == "slurm" else "queue"] = queue
         if a.account:
             resources["account"] = a.account
-        if gpu and gpus:
-            resources["gres"] = f"gpu:{gpus}"
         return {
-            "type": "remote",
+            "type": "local",
             "scheduler_type": scheduler,
-            "host": "cluster.example.org",
-            "user": "your_user",
-            "work_dir": str(a.project_dir / "runs"),
-            "pre_run": "source ~/cryin-env/bin/activate",
+            "work_dir": str(a.project_dir.expanduser().resolve() / "jobflow_remote"),
+            "pre_run": f"source {config_dir / 'env.sh'}",
             "resources": resources,
         }
 

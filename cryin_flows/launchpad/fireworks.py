@@ -21,16 +21,22 @@ INIT_HINT = (
 )
 
 
-def study_workflow(flow: Flow | Job):
-    """The FireWorks Workflow of ``flow``: one Firework per job, categories kept; a job
-    without one gets its kind's (``assign_categories``), so the cpu and gpu workers run it."""
+def categorised(flow: Flow | Job) -> Flow | Job:
+    """``flow`` with its categories kept and a job without one given its kind's
+    (``assign_categories``), so the cpu and gpu workers run every job; returns ``flow``."""
     from cryin_flows.makers.common import assign_categories
 
     jobs = [flow] if isinstance(flow, Job) else [job for job, _ in flow.iterflow()]
     for job in jobs:
         if not job.config.manager_config.get("_category"):
             assign_categories(job)
-    return flow_to_workflow(flow)
+    return flow
+
+
+def study_workflow(flow: Flow | Job):
+    """The FireWorks Workflow of ``flow``: one Firework per job, in its category
+    (``categorised``)."""
+    return flow_to_workflow(categorised(flow))
 
 
 def workflow_summary(wf) -> dict[str, str]:

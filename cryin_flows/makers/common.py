@@ -31,10 +31,12 @@ def job_kind(job: Job) -> str:
 
 
 def assign_categories(flow: Flow | Job, categories: Mapping[str, str] | None = None) -> Flow | Job:
-    """Give every job in ``flow`` the FireWorks category of its kind (``job_kind``), named by
+    """Give every job in ``flow`` the category of its kind (``job_kind``), named by
     ``categories`` (kind -> category, default ``cpu``/``gpu``), so no job waits for a worker
-    without a category. Jobs created at run time (a ``Response``) inherit it; other manager
-    settings (``_priority``, ``_fworker``) stay. Returns ``flow``."""
+    without a category: as FireWorks' ``_category`` and as jobflow-remote's ``worker`` (the
+    generated project names its workers after the categories). Jobs created at run time (a
+    ``Response``) inherit both; other manager settings (``_priority``, ``_fworker``) stay.
+    Returns ``flow``."""
     names = {**DEFAULT_CATEGORIES, **(categories or {})}
     jobs = [flow] if isinstance(flow, Job) else [job for job, _ in flow.iterflow()]
     for job in jobs:
@@ -45,6 +47,8 @@ def assign_categories(flow: Flow | Job, categories: Mapping[str, str] | None = N
                 f"(categories: {names})"
             )
         job.update_config(
-            {"_set": {"manager_config->_category": category}}, dict_mod=True, dynamic=True
+            {"_set": {"manager_config->_category": category, "manager_config->worker": category}},
+            dict_mod=True,
+            dynamic=True,
         )
     return flow

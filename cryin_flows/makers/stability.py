@@ -24,12 +24,7 @@ from cryin_flows.schemas.stability import (
     StabilityDoc,
 )
 from cryin_flows.stability.candidates import random_candidates, read_structures
-from cryin_flows.stability.energies import (
-    STUDY_POTENTIAL,
-    PhaseRelaxSettings,
-    RelaxedEnergy,
-    scheme_of,
-)
+from cryin_flows.stability.energies import STUDY_POTENTIAL, scheme_of
 from cryin_flows.stability.funnel import ScreenCriteria
 from cryin_flows.stability.library import load_library
 from cryin_flows.stability.pipeline import (
@@ -41,6 +36,7 @@ from cryin_flows.stability.pipeline import (
     structure_stability,
 )
 from cryin_flows.stability.plots import funnel_figure, hull_figure, mixing_figure, window_figure
+from cryin_flows.stability.relaxation import PhaseRelaxSettings, RelaxedEnergy
 
 
 @dataclass

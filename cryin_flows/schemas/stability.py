@@ -68,7 +68,10 @@ class CandidatesDoc(OutputDoc):
     seed: int | None = Field(None, description="Generator seed (pyxtal)")
     structures: list[dict] = Field(description="(name, pymatgen dict) pairs, data store")
 
-    _plain = field_validator("structures", mode="before")(_named_structures)
+    @field_validator("structures", mode="before")
+    @classmethod
+    def _plain(cls, value):
+        return _named_structures(value)
 
 
 class ScreenDoc(OutputDoc, ScreenResult):
@@ -89,4 +92,7 @@ class ScreenDoc(OutputDoc, ScreenResult):
         default_factory=list, description="Relaxed survivors (pymatgen dicts), data store"
     )
 
-    _plain = field_validator("survivor_structures", mode="before")(_named_structures)
+    @field_validator("survivor_structures", mode="before")
+    @classmethod
+    def _plain(cls, value):
+        return _named_structures(value)

@@ -21,13 +21,7 @@ from cryin_flows.stability.analysis import (
     phase_diagram,
 )
 from cryin_flows.stability.candidates import read_structures
-from cryin_flows.stability.energies import (
-    ENERGY_SCHEMES,
-    PhaseRelaxSettings,
-    RelaxedEnergy,
-    relax_logged,
-    to_entries,
-)
+from cryin_flows.stability.energies import ENERGY_SCHEMES, to_entries
 from cryin_flows.stability.funnel import (
     CandidateResult,
     ScreenCriteria,
@@ -37,6 +31,7 @@ from cryin_flows.stability.funnel import (
     stage_counts,
 )
 from cryin_flows.stability.library import Phase, PhaseLibrary
+from cryin_flows.stability.relaxation import PhaseRelaxSettings, RelaxedEnergy, relax_logged
 
 Echo = Callable[[str], None]
 _print = partial(print, flush=True)

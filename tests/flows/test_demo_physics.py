@@ -63,7 +63,7 @@ def test_demo_preset_potential_relaxes_without_collapse(tmp_path, monkeypatch):
         assert close.sum() == 0, close
 
     # the preset re-scores relaxed structures by CHGNet; the document holds what it found
-    # (at this size the potential's minima are not CHGNet's: README, issue 15)
+    # (at this size the potential's minima are not CHGNet's: docs/getting-started.md, issue 15)
     checks = [
         load_output(job.uuid, store)
         for job, _ in stages["training set"].iterflow()

@@ -14,17 +14,16 @@ from ase.optimize import FIRE
 from pymatgen.core import Lattice, Structure
 
 from cryin_flows.errors import CryinError
-from cryin_flows.stability.energies import (
+from cryin_flows.stability.energies import scheme_of, to_entries
+from cryin_flows.stability.library import load_library
+from cryin_flows.stability.pipeline import assess_phases, compute_phase_energies
+from cryin_flows.stability.relaxation import (
     PhaseRelaxSettings,
     RelaxedEnergy,
     relax_batch,
     relax_logged,
     relax_structure,
-    scheme_of,
-    to_entries,
 )
-from cryin_flows.stability.library import load_library
-from cryin_flows.stability.pipeline import assess_phases, compute_phase_energies
 
 LJ = "ase.calculators.lj:LennardJones"
 

@@ -16,8 +16,8 @@ from cryin_flows.makers.stability import (
     ScreenMaker,
 )
 from cryin_flows.schemas.stability import ScreenDoc, StabilityDoc
-from cryin_flows.stability.energies import PhaseRelaxSettings
 from cryin_flows.stability.funnel import STAGES, ScreenCriteria
+from cryin_flows.stability.relaxation import PhaseRelaxSettings
 
 LJ = "ase.calculators.lj:LennardJones"
 
