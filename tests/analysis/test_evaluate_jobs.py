@@ -42,7 +42,7 @@ def test_cli_evaluate(interface_sets, shared_cache, tmp_path):
     out = tmp_path / "report"
     gan_run = tmp_path / "gan"
     gan_run.mkdir()
-    png = Path(__file__).parents[2] / "docs" / "report_example.png"
+    png = Path(__file__).parents[2] / "docs" / "images" / "report_example.png"
     (gan_run / "losses.png").write_bytes(png.read_bytes())
     args = [
         "evaluate",

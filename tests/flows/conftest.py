@@ -62,11 +62,16 @@ TINY_STUDY = {
 }
 
 
-def write_tiny_study(path: Path, stability: bool = True) -> Path:
-    """The tiny study settings as a YAML file (the ``--config`` of ``cryin demo/submit``);
-    ``stability`` False leaves the stability stage out (tests of the engine, not the stage:
-    the local and FireWorks runs keep it)."""
-    settings = TINY_STUDY if stability else {**TINY_STUDY, "stability": {"enabled": False}}
+def write_tiny_study(path: Path, stability: bool = True, refine: bool = True) -> Path:
+    """The tiny study settings as a YAML file (the ``--config`` of ``cryin demo/submit``).
+    ``stability`` False leaves the stability stage out and ``refine`` False the active-learning
+    round (tests of an engine on a real queue, where each job costs a queue job's start: the
+    local and FireWorks runs keep both)."""
+    settings = dict(TINY_STUDY)
+    if not stability:
+        settings["stability"] = {"enabled": False}
+    if not refine:
+        settings["refine"] = {**TINY_STUDY["refine"], "rounds": 0}
     path.write_text(yaml.safe_dump(settings))
     return path
 

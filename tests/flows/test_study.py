@@ -455,7 +455,11 @@ def test_every_job_of_the_study_has_a_category(preset):
     wf = study_workflow(flow)
     assert all(fw.spec.get("_category") in ("cpu", "a100") for fw in wf.fws)
     label = next(job for job in jobs if job.name in ("dft_labels", "label"))
-    assert label.config_updates[-1]["config"] == {"_set": {"manager_config->_category": "cpu"}}
+    # the same name is jobflow-remote's worker (the generated project's workers)
+    assert {job.config.manager_config["worker"] for job in jobs} == {"cpu", "a100"}
+    assert label.config_updates[-1]["config"] == {
+        "_set": {"manager_config->_category": "cpu", "manager_config->worker": "cpu"}
+    }
 
 
 def test_flow_makers_used_alone_categorise_their_jobs(template):

@@ -72,7 +72,7 @@ def test_tiny_study_runs_to_the_end_on_slurm(tmp_path, cluster_env, mongodb_data
     check = sh(env | {"COLUMNS": "300"}, BIN / "cryin", "config", "check")
     for row in ("queue cpu resources", "queue gpu rlaunch", "slurm commands"):
         assert re.search(rf"{row}\s*│ yes", check), check
-    config = write_tiny_study(tmp_path / "tiny.yaml", stability=False)
+    config = write_tiny_study(tmp_path / "tiny.yaml", stability=False, refine=False)
     sh(env, BIN / "cryin", "submit", "--preset", "demo", "--config", config)
     runs = tmp_path / "runs"
     runs.mkdir()
