@@ -134,7 +134,10 @@ def submit_command(
         from cryin_flows.launchpad.remote import submit_remote
 
         ids, workers = submit_remote(study.make(), jf_project)
-        rows = {"flow db ids": ", ".join(ids), "jobs": str(sum(workers.values()))}
+        rows = {
+            "job db ids": f"{ids[0]}-{ids[-1]}" if ids else "none",
+            "jobs": str(sum(workers.values())),
+        }
         rows.update({f"worker {k}": str(v) for k, v in sorted(workers.items())})
         print_summary("cryin submit (jobflow-remote)", rows)
         console.print("Run it: jf runner start; follow it: jf job list, jf flow list")

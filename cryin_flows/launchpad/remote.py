@@ -24,16 +24,20 @@ def _jobflow_remote():
 
 
 def remote_workers(flow: Flow | Job) -> Counter:
-    """Jobs per jobflow-remote worker, after ``categorised``."""
+    """Jobs per jobflow-remote worker, after ``categorised``; a job whose category was set by
+    hand (``_category`` without ``worker``) goes to the worker of that name."""
     flow = categorised(flow)
     jobs = [flow] if isinstance(flow, Job) else [job for job, _ in flow.iterflow()]
+    for job in jobs:
+        config = job.config.manager_config
+        config.setdefault("worker", config["_category"])
     return Counter(job.config.manager_config["worker"] for job in jobs)
 
 
 def submit_remote(flow: Flow | Job, project: str | None = None) -> tuple[list[str], Counter]:
     """Submit ``flow`` to the jobflow-remote ``project`` (default: jobflow-remote's own choice,
     ``JFREMOTE_PROJECT`` or the only project); a one-line error when a job's worker is not one
-    of the project's. Returns the flow's db ids and the jobs per worker."""
+    of the project's. Returns the jobs' db ids and the jobs per worker."""
     jfr = _jobflow_remote()
     try:
         settings = jfr.ConfigManager().get_project(project)

@@ -501,3 +501,21 @@ def test_an_empty_category_is_refused():
         study = load_study("demo")
         study.categories = {"cpu": "cpu", "gpu": ""}
         study.make()
+
+
+def test_jobflow_remote_workers_follow_the_categories():
+    """Each job goes to the jobflow-remote worker its category names: the kind's default, or a
+    category set by hand without a worker."""
+    from jobflow import Flow, job
+
+    from cryin_flows.launchpad.remote import remote_workers
+
+    @job
+    def add(a, b):
+        return a + b
+
+    first = add(1, 2)
+    second = add(first.output, 3)
+    first.update_config({"manager_config": {"_category": "a100"}})
+    assert remote_workers(Flow([first, second])) == {"a100": 1, "cpu": 1}
+    assert second.config.manager_config == {"_category": "cpu", "worker": "cpu"}
