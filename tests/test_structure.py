@@ -9,8 +9,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cryin_flows"
 # science and data, usable without jobflow documents or the command line
 PURE = (
-    "interfaces", "potentials", "gan", "analysis", "vasp", "stability", "data", "utils", "units",
-    "errors", "devices",
+    "interfaces", "potentials", "gan", "analysis", "vasp", "stability", "dynamics", "data",
+    "utils", "units", "errors", "devices",
 )  # fmt: skip
 UPPER = ("schemas", "makers", "flows", "cli", "launchpad")
 MAX_LINES = 450

@@ -14,7 +14,12 @@ from pymatgen.core import Structure
 
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.makers.common import assign_categories, job_folder
-from cryin_flows.potentials.calculators import DEFAULT_CALCULATOR, calculator_device, get_calculator
+from cryin_flows.potentials.calculators import (
+    DEFAULT_CALCULATOR,
+    STUDY_POTENTIAL,
+    calculator_device,
+    get_calculator,
+)
 from cryin_flows.schemas.common import FileRef
 from cryin_flows.schemas.potentials import PotentialDoc
 from cryin_flows.schemas.stability import (
@@ -24,7 +29,7 @@ from cryin_flows.schemas.stability import (
     StabilityDoc,
 )
 from cryin_flows.stability.candidates import random_candidates, read_structures
-from cryin_flows.stability.energies import STUDY_POTENTIAL, scheme_of
+from cryin_flows.stability.energies import scheme_of
 from cryin_flows.stability.funnel import ScreenCriteria
 from cryin_flows.stability.library import load_library
 from cryin_flows.stability.pipeline import (

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from collections.abc import Callable
 from functools import cache
 
+from ase import Atoms
 from ase.calculators.calculator import Calculator
+from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.devices import describe_device, resolve_device
 from cryin_flows.errors import ConfigurationError
 
 DEFAULT_CALCULATOR = "chgnet"
+#: the study's own potential as a calculator name (``get_calculator``; kwargs ``path``)
+STUDY_POTENTIAL = "cryin_flows.potentials.m3gnet:ase_calculator"
 
 
 @cache
@@ -58,3 +63,45 @@ def calculator_device(calculator: Calculator) -> str:
     """Where a calculator computes, as documents record it (``describe_device``): its torch
     ``device`` when it has one (CHGNet), else 'cpu' (classical ASE calculators)."""
     return describe_device(getattr(calculator, "device", None) or "cpu")
+
+
+#: energies (and forces, stresses) of many structures from one call: ASE results dicts
+Evaluate = Callable[[list[Atoms]], list[dict]]
+
+
+def batch_evaluator(calculator: Calculator, stress: bool = True) -> Evaluate:
+    """How ``calculator`` evaluates many structures: CHGNet puts their graphs in one forward
+    pass (results as its ASE calculator gives them); any other ASE calculator is called once
+    per structure."""
+    try:
+        from chgnet.model.dynamics import CHGNetCalculator
+    except ImportError:  # pragma: no cover - chgnet is a dependency
+        CHGNetCalculator = ()
+    if not isinstance(calculator, CHGNetCalculator):
+
+        def one(atoms: Atoms) -> dict:
+            atoms = atoms.copy()
+            atoms.calc = calculator
+            result = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces()}
+            return result | ({"stress": atoms.get_stress()} if stress else {})
+
+        return lambda atoms_list: [one(atoms) for atoms in atoms_list]
+    model, weight = calculator.model, calculator.stress_weight
+
+    def batched(atoms_list: list[Atoms]) -> list[dict]:
+        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a)) for a in atoms_list]
+        predictions = model.predict_graph(
+            graphs, task="efs" if stress else "ef", batch_size=len(graphs)
+        )
+        if isinstance(predictions, dict):  # CHGNet hands one graph's back unwrapped
+            predictions = [predictions]
+        out = []
+        for atoms, p in zip(atoms_list, predictions, strict=True):
+            energy = float(p["e"]) * (len(atoms) if model.is_intensive else 1)
+            result = {"energy": energy, "free_energy": energy, "forces": p["f"]}
+            if stress:
+                result["stress"] = p["s"] * weight
+            out.append(result)
+        return out
+
+    return batched

@@ -26,6 +26,7 @@ from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from cryin_flows.errors import ConfigurationError, CryinError
+from cryin_flows.potentials.calculators import STUDY_POTENTIAL
 from cryin_flows.stability.relaxation import RelaxedEnergy
 
 ENERGY_SCHEMES = {
@@ -33,8 +34,6 @@ ENERGY_SCHEMES = {
     "mp2020": "raw GGA/GGA+U energies, pymatgen's MaterialsProject2020Compatibility applied",
     "none": "energies used as computed, no corrections",
 }
-#: the study's own potential as a calculator name (``get_calculator``; kwargs ``path``)
-STUDY_POTENTIAL = "cryin_flows.potentials.m3gnet:ase_calculator"
 #: the scheme of each calculator name this package knows (others must say theirs); the study's
 #: potential learns CHGNet's labels offline (VASP-trained ones: say ``none``)
 CALCULATOR_SCHEMES = {"chgnet": "mp2020-included", STUDY_POTENTIAL: "mp2020-included"}

@@ -23,6 +23,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from cryin_flows.errors import CryinError
+from cryin_flows.potentials.calculators import Evaluate, batch_evaluator
 from cryin_flows.utils import SerializableModel
 
 
@@ -79,48 +80,6 @@ class RelaxedEnergy(BaseModel):
     def _plain(cls, value):
         # jobflow hands a stored dict back as the pymatgen object it describes
         return value.as_dict() if isinstance(value, Structure) else value
-
-
-#: energies (and forces, stresses) of many structures from one call: ASE results dicts
-Evaluate = Callable[[list[Atoms]], list[dict]]
-
-
-def batch_evaluator(calculator: Calculator, stress: bool = True) -> Evaluate:
-    """How ``calculator`` evaluates many structures: CHGNet puts their graphs in one forward
-    pass (results as its ASE calculator gives them); any other ASE calculator is called once
-    per structure."""
-    try:
-        from chgnet.model.dynamics import CHGNetCalculator
-    except ImportError:  # pragma: no cover - chgnet is a dependency
-        CHGNetCalculator = ()
-    if not isinstance(calculator, CHGNetCalculator):
-
-        def one(atoms: Atoms) -> dict:
-            atoms = atoms.copy()
-            atoms.calc = calculator
-            result = {"energy": atoms.get_potential_energy(), "forces": atoms.get_forces()}
-            return result | ({"stress": atoms.get_stress()} if stress else {})
-
-        return lambda atoms_list: [one(atoms) for atoms in atoms_list]
-    model, weight = calculator.model, calculator.stress_weight
-
-    def batched(atoms_list: list[Atoms]) -> list[dict]:
-        graphs = [model.graph_converter(AseAtomsAdaptor.get_structure(a)) for a in atoms_list]
-        predictions = model.predict_graph(
-            graphs, task="efs" if stress else "ef", batch_size=len(graphs)
-        )
-        if isinstance(predictions, dict):  # CHGNet hands one graph's back unwrapped
-            predictions = [predictions]
-        out = []
-        for atoms, p in zip(atoms_list, predictions, strict=True):
-            energy = float(p["e"]) * (len(atoms) if model.is_intensive else 1)
-            result = {"energy": energy, "free_energy": energy, "forces": p["f"]}
-            if stress:
-                result["stress"] = p["s"] * weight
-            out.append(result)
-        return out
-
-    return batched
 
 
 class _Held(Calculator):
