@@ -46,6 +46,15 @@ def _image(path: Path) -> str:
     return f"data:image/png;base64,{data}"
 
 
+def _figures(items) -> str:
+    """Embedded PNGs with captions, from (caption, path) pairs."""
+    return "".join(
+        f'<figure><img src="{_image(path)}" alt="{html.escape(name)}"><figcaption>'
+        f"{html.escape(name)}</figcaption></figure>"
+        for name, path in items
+    )
+
+
 _SITES = {
     "region": "cations of each structure's interface region (between the substrate's top and "
     "the film's bottom plane found in that structure)",
@@ -87,15 +96,52 @@ def stability_section(stability, out_dir: Path) -> str:
         images.append(("windows", window_figure(stability.windows, out_dir / "windows.png")))
     if stability.mixings:
         images.append(("mixing", mixing_figure(stability.mixings, out_dir / "mixing.png")))
-    figures = "".join(
-        f'<figure><img src="{_image(path)}" alt="{name}"><figcaption>{name}</figcaption></figure>'
-        for name, path in images
-    )
+    figures = _figures(images)
     return f"""<h2>Stability of the two bulks</h2>
 <p class="note">Phases of {html.escape(stability.chemistry)} relaxed with
 {html.escape(stability.calculator)} (energies: {html.escape(stability.energy_scheme)}); hull,
 windows vs Li/Li⁺ and mixing energies by pymatgen (seed 003's method).</p>
 {windows}{mixings}<details><summary>E_hull of every phase</summary>{hull}</details>{figures}"""
+
+
+_TRANSPORT_COLUMNS = ("all", "region across", "region in-plane", "substrate across", "film across")
+
+
+def transport_section(transport) -> str:
+    """The study's transport stage (a ``TransportDoc``): Li D per set, pooled over its
+    structures' windows, by region and direction, with the stage's figures."""
+    scale = 1e4  # cm²/s -> Å²/ps
+
+    def cell(s, key):
+        if key not in s.D:
+            return "–"
+        return f"{s.D[key] * scale:.4f} ± {s.D_sem[key] * scale:.4f}"
+
+    table = _table(
+        ["set", "T (K)", "structures", *[f"D {c} (Å²/ps)" for c in _TRANSPORT_COLUMNS]],
+        [
+            [
+                s.label,
+                f"{s.temperature:.0f}",
+                s.n_structures,
+                *[cell(s, c) for c in _TRANSPORT_COLUMNS],
+            ]
+            for s in transport.sets
+        ],
+    )
+    images = _figures(
+        [(name, ref.path) for name, ref in transport.figures.items() if Path(ref.path).is_file()]
+    )
+    fit = transport.fit
+    return f"""<h2>Li transport across the interface</h2>
+<p class="note">NVT MD of each set's lowest-γ̃ structures with the study's potential; D from
+the MSD slope over {fit.fit_start_ps:g}–{fit.fit_end_ps:g} ps lags in {fit.window_ps:g} ps windows
+(seed 003 after Kahle et al. 2020), pooled over every window of every structure of a set (± one
+standard error). "Across" is along the interface normal (1D), "in-plane" parallel to it (2D);
+region, substrate and film are found in each structure by the template's rule. A few short runs
+show whether generated interfaces let Li cross as the training structures do, not a
+conductivity.</p>
+{table}{images}"""
 
 
 def render_html(doc: EvaluationResult, figures: dict[str, Path], extra: str = "") -> str:
@@ -171,11 +217,7 @@ def render_html(doc: EvaluationResult, figures: dict[str, Path], extra: str = ""
         for name, b in per_dataset.items()
     ]
     bonds = _table(["cation", "dataset", "O neighbours", "Cl neighbours"], bond_rows)
-    images = "".join(
-        f'<figure><img src="{_image(p)}" alt="{html.escape(c)}"><figcaption>{html.escape(c)}'
-        "</figcaption></figure>"
-        for c, p in figures.items()
-    )
+    images = _figures(figures.items())
     settings = doc.settings if isinstance(doc.settings, dict) else doc.settings.model_dump()
     params = _table(
         ["parameter", "value"],
@@ -217,9 +259,10 @@ def write_report(
     out_dir: str | Path,
     extra_figures: dict[str, Path] | None = None,
     stability=None,
+    transport=None,
 ) -> Path:
     """metrics.json, the PNGs and report.html into ``out_dir``; returns the report path.
-    ``stability`` (a ``StabilityDoc``) adds its section."""
+    ``stability`` (a ``StabilityDoc``) and ``transport`` (a ``TransportDoc``) add sections."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(doc.model_dump_json(indent=1))
@@ -227,5 +270,6 @@ def write_report(
     figures.update(extra_figures or {})
     path = out_dir / "report.html"
     extra = stability_section(stability, out_dir) if stability is not None else ""
+    extra += transport_section(transport) if transport is not None else ""
     path.write_text(render_html(doc, figures, extra), encoding="utf-8")
     return path

@@ -11,6 +11,7 @@ import typer
 from cryin_flows import __version__
 from cryin_flows.cli import (
     config,
+    dynamics,
     evaluation,
     gan,
     interfaces,
@@ -43,6 +44,9 @@ for name, command in {
     "demo": study.demo,
     "run": study.run_command,
     "submit": study.submit_command,
+    "md": dynamics.md_command,
+    "transport": dynamics.transport_command,
+    "barrier": dynamics.barrier_command,
     "query": config.query_command,
     "launch": config.launch_command,
 }.items():

@@ -149,7 +149,7 @@ def query_command(
         typer.Argument(
             help="interfaces, labels, frames, potentials, relaxations, energies, "
             "reference-checks, gan-runs, generated, evaluations, phase-energies, stability, "
-            "candidates or screens"
+            "candidates, screens, md, transport or barriers"
         ),
     ],
     filters: Annotated[

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
 
 import numpy as np
 from monty.json import MSONable
@@ -14,19 +13,28 @@ from pymatgen.core import Structure
 _ARRAYS = ("positions", "temperatures", "energies")
 
 
-@dataclass
 class Trajectory(MSONable):
     """Unwrapped Cartesian ``positions`` (frames, atoms, 3), Å, one frame every ``frame_fs``
     from the start of production, with each frame's temperature (K) and potential energy
-    (eV); ``structure`` (pymatgen dict) is the supercell the run started from."""
+    (eV); ``structure`` (pymatgen dict) is the supercell the run started from. (A plain
+    class, not a dataclass: pydantic would dump a dataclass field by field.)"""
 
-    name: str
-    temperature: float
-    structure: dict
-    frame_fs: float
-    positions: np.ndarray
-    temperatures: np.ndarray
-    energies: np.ndarray
+    def __init__(
+        self,
+        name: str,
+        temperature: float,
+        structure: dict,
+        frame_fs: float,
+        positions: np.ndarray,
+        temperatures: np.ndarray,
+        energies: np.ndarray,
+    ):
+        if isinstance(structure, Structure):  # a store may hand the dict back decoded
+            structure = structure.as_dict()
+        self.name, self.temperature, self.structure = name, float(temperature), structure
+        self.frame_fs = float(frame_fs)
+        self.positions = np.asarray(positions, dtype=np.float32)
+        self.temperatures, self.energies = np.asarray(temperatures), np.asarray(energies)
 
     @property
     def start(self) -> Structure:

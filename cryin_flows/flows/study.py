@@ -11,8 +11,10 @@ Stages (each a flow maker, usable alone):
 4. ``gan_sweep``: λ x variant x seed -> train -> generate -> clean -> relax -> γ̃ (training e_ref);
 5. ``stability`` (seed 003, not in the paper; ``stability.enabled`` False leaves it out): the
    two bulks on the hull of their chemistry, their windows and their mixing energy;
-6. ``evaluation``: every generated set and the random set against the training set -> report
-   (with the stability section when the stage runs).
+6. ``transport`` (seed 003, not in the paper; off unless ``transport.enabled``): MD of the
+   lowest-γ̃ structures of each set with the potential, Li D by region and direction;
+7. ``evaluation``: every generated set and the random set against the training set -> report
+   (with the stability and transport sections when those stages run).
 
 Every number is a field of one of these makers (the paper's value is its default); presets,
 YAML files and ``--set`` address them by path (``gan_sweep.train.config.epochs``).
@@ -29,6 +31,7 @@ from cryin_flows.flows.gan import GanSweepMaker, run_name
 from cryin_flows.flows.refine import RefineFlowMaker
 from cryin_flows.flows.stability import StabilityFlowMaker
 from cryin_flows.flows.training_set import TrainingSetFlowMaker
+from cryin_flows.flows.transport import TransportFlowMaker
 from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.evaluation import EvaluateMaker
 from cryin_flows.makers.interfaces import InterfaceTemplateMaker
@@ -38,7 +41,10 @@ from cryin_flows.makers.potentials import (
     RelaxMaker,
 )
 
-STAGES = ("dataset", "potential", "refine", "training set", "gan", "stability", "evaluation")
+STAGES = (
+    "dataset", "potential", "refine", "training set", "gan", "stability", "transport",
+    "evaluation",
+)  # fmt: skip
 
 
 @dataclass
@@ -60,6 +66,7 @@ class CryinGanStudyMaker(Maker):
     training_set: TrainingSetFlowMaker = field(default_factory=TrainingSetFlowMaker)
     gan_sweep: GanSweepMaker = field(default_factory=GanSweepMaker)
     stability: StabilityFlowMaker = field(default_factory=StabilityFlowMaker)
+    transport: TransportFlowMaker = field(default_factory=TransportFlowMaker)
     evaluation: EvaluateMaker = field(default_factory=EvaluateMaker)
     categories: dict[str, str] = field(default_factory=lambda: {"cpu": "cpu", "gpu": "gpu"})
     report_dir: str | None = None
@@ -96,6 +103,9 @@ class CryinGanStudyMaker(Maker):
         }
         if self.stability.enabled:
             flows["stability"] = self.stability.make(self.template.system)
+        sets = {"training": training.output.training_set, "random": training.output.structures}
+        if self.transport.enabled:
+            flows["transport"] = self.transport.make(template.output, chosen, sets | generated)
         evaluate = replace(
             self.evaluation,
             report_dir=self.report_dir or self.evaluation.report_dir,
@@ -106,6 +116,7 @@ class CryinGanStudyMaker(Maker):
             {"random": training.output.structures, **generated},
             requested=dict.fromkeys(generated, sweep.generate.n),
             stability=flows["stability"].output if "stability" in flows else None,
+            transport=flows["transport"].output if "transport" in flows else None,
         )
         evaluation = Flow([evaluate], output=evaluate.output, name="evaluation")
         flows.update({"training set": training, "gan": gan, "evaluation": evaluation})
@@ -130,8 +141,9 @@ class CryinGanStudyMaker(Maker):
         }
         if refined:
             output["initial_potential"] = stages["potential"].output
-        if "stability" in stages:
-            output["stability"] = stages["stability"].output
+        for name in ("stability", "transport"):
+            if name in stages:
+                output[name] = stages[name].output
         for job, _ in stages["training set"].iterflow():
             if isinstance(job.maker, ReferenceCheckMaker):
                 output["reference_check"] = job.output

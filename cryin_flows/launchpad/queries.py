@@ -31,6 +31,9 @@ KINDS: dict[str, str] = {
     "stability": "StabilityDoc",
     "candidates": "CandidatesDoc",
     "screens": "ScreenDoc",
+    "md": "MDDoc",
+    "transport": "TransportDoc",
+    "barriers": "PercolationDoc",
 }
 
 # the columns shown per kind (paths inside the output document)
@@ -78,6 +81,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "stability": ("chemistry", "calculator", "summary"),
     "candidates": ("source", "n_candidates", "seed"),
     "screens": ("chemistry", "calculator", "counts", "survivors"),
+    "md": ("label", "calculator", "temperatures", "n_atoms", "production_ps", "device", "seconds"),
+    "transport": ("species", "summary"),
+    "barriers": ("formula", "calculator", "barriers", "barrier", "passes"),
 }
 
 # short names for paths inside an output, usable as columns and in filters

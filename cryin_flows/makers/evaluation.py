@@ -12,6 +12,7 @@ from cryin_flows.analysis.results import EvaluationSettings
 from cryin_flows.interfaces.interface_set import InterfaceSet
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import job_folder
+from cryin_flows.schemas.dynamics import TransportDoc
 from cryin_flows.schemas.evaluation import EvaluationDoc
 from cryin_flows.schemas.stability import StabilityDoc
 
@@ -38,9 +39,11 @@ class EvaluateMaker(Maker):
         datasets: dict[str, InterfaceSet],
         requested: dict[str, int] | None = None,
         stability: StabilityDoc | None = None,
+        transport: TransportDoc | None = None,
     ) -> EvaluationDoc:
         """Compare each of ``datasets`` with ``reference`` (all must fit ``template``); the
-        report gets a stability section when the study's ``stability`` document is given."""
+        report gets a stability and a transport section when the study's documents of those
+        stages are given."""
         all_sets = {self.reference_name: reference, **datasets}
         for name, structures in all_sets.items():
             template.validate_set(structures, label=f"dataset {name!r}")
@@ -52,5 +55,7 @@ class EvaluateMaker(Maker):
             requested=requested,
             cache_dir=self.cache_dir,
         )
-        report = write_report(result, job_folder(self.report_dir, "report"), stability=stability)
+        report = write_report(
+            result, job_folder(self.report_dir, "report"), stability=stability, transport=transport
+        )
         return EvaluationDoc.from_result(result, report=str(report))
