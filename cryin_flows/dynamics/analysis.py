@@ -54,10 +54,14 @@ def interface_regions(
     falls in."""
     geometry = template.locate_region(start)
     c = float(template.lattice_matrix[2, 2])
-    bottom, top = float(geometry.heights.min()), float(geometry.heights.max())
-    cut = bottom - (c - (top - bottom)) / 2  # the middle of the vacuum
+    ranked = np.sort(geometry.heights)
+    n_sub, n_region = len(template.substrate_coords), sum(template.region_composition.values())
+    # boundaries midway between the last atom of one part and the first of the next, so the
+    # starting structure is split exactly as the rule splits it
+    low = (ranked[n_sub - 1] + ranked[n_sub]) / 2
+    high = (ranked[n_sub + n_region - 1] + ranked[n_sub + n_region]) / 2
+    cut = ranked[0] - (c - (ranked[-1] - ranked[0])) / 2  # the middle of the vacuum
     heights = (positions[:, atoms, 2] - cut) % c + cut
-    low, high = geometry.substrate_plane_z, geometry.film_plane_z
     return {
         "substrate": heights < low,
         "region": (heights >= low) & (heights < high),

@@ -39,7 +39,9 @@ class MDSettings(SerializableModel):
     timestep_fs: float = Field(2.0, gt=0, description="Integration time step, fs")
     thermalise_ps: float = Field(10.0, ge=0, description="Berendsen thermalisation, ps")
     berendsen_tau_fs: float = Field(1000.0, gt=0, description="Berendsen time constant, fs")
-    production_ps: float = Field(100.0, gt=0, description="Production run, ps")
+    production_ps: float = Field(
+        100.0, gt=0, description="Production run, ps (a longer one continues a checkpointed run)"
+    )
     thermostat: Literal["nose-hoover", "langevin"] = Field(
         "nose-hoover", description="Production thermostat (ASE's NoseHooverChainNVT or Langevin)"
     )
@@ -175,12 +177,14 @@ def run_md(
     )
     thermalise = Berendsen(taut_fs=settings.berendsen_tau_fs)
     checkpoint = folder / "checkpoint.pt"
-    signature = settings.model_dump(exclude={"device", "checkpoint_ps"}) | {
+    # what a resumed run must share with the run it continues; a longer production extends it
+    signature = settings.model_dump(exclude={"device", "checkpoint_ps", "production_ps"}) | {
         "calculator": calculator,
         "atoms": [len(a) for a in atoms],
     }
     if checkpoint.is_file():
         saved = torch.load(checkpoint, weights_only=False)
+        saved.get("settings", {}).pop("production_ps", None)
         if saved.get("settings") != signature:
             raise CryinError(
                 f"{checkpoint} was written by a run with other settings or structures: use "
@@ -211,6 +215,13 @@ def run_md(
             )
 
     def save() -> None:
+        bad = ~torch.isfinite(state.energies) | ~torch.isfinite(state.positions).all(dim=(1, 2))
+        if bool(bad.any()):
+            k = int(torch.nonzero(bad)[0])
+            raise CryinError(
+                f"MD of {names[runs[k][0]]} at {runs[k][1]:.0f} K gave non-finite energies or "
+                f"positions by step {state.step}; the last checkpoint ({checkpoint}) is kept"
+            )
         if frames:
             _save(
                 folder / "frames" / f"{state.step:09d}.npz",
@@ -256,9 +267,10 @@ def run_md(
 
 def _collect(folder, cells, runs, names, settings, n_therm) -> list[Trajectory]:
     parts = [np.load(p) for p in sorted((folder / "frames").glob("*.npz"))]
-    positions = np.concatenate([p["positions"] for p in parts])
-    temperature = np.concatenate([p["temperature"] for p in parts])
-    energy = np.concatenate([p["energy"] for p in parts])
+    keep = settings.steps(settings.production_ps) // settings.frame_every + 1
+    positions = np.concatenate([p["positions"] for p in parts])[:keep]
+    temperature = np.concatenate([p["temperature"] for p in parts])[:keep]
+    energy = np.concatenate([p["energy"] for p in parts])[:keep]
     return [
         Trajectory(
             name=names[i],

@@ -93,6 +93,25 @@ DEMO_PRESET: dict[str, Any] = {
         "generate": {"n": 8},
         "relax": _DEMO_GENERATED_RELAX,
     },
+    # Li transport (seed 003, stage iii): 2 lowest-γ̃ structures of the training set and of one
+    # GAN run, 3 ps at 800 K each after 0.4 ps of Berendsen; D from 1.5 ps windows (1-1.5 ps
+    # slopes; the paper's 15 ps windows need 100 ps runs)
+    "transport": {
+        "enabled": True,
+        "sets": ("training", "cryingan λ=0.05 seed=0"),
+        "md": {
+            "n_structures": 2,
+            "settings": {
+                "temperatures": [800.0],
+                "thermalise_ps": 0.4,
+                "berendsen_tau_fs": 100.0,
+                "production_ps": 3.0,
+                "frame_fs": 10.0,
+                "relax_max_steps": 50,
+            },
+        },
+        "analysis": {"fit": {"window_ps": 1.5, "fit_start_ps": 1.0, "fit_end_ps": 1.5}},
+    },
     "evaluation": {
         "settings": {
             "n_resamples": 200,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from jobflow import Flow, Maker
 
 from cryin_flows.dynamics.md import MDSettings
+from cryin_flows.errors import ConfigurationError
 from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.dynamics import MDMaker, TransportMaker
 
@@ -35,6 +36,12 @@ class TransportFlowMaker(Maker):
 
     def make(self, template, potential, sets: dict) -> Flow:
         """``sets``: name -> InterfaceSet (or a reference to one) of ``template``'s cell."""
+        unknown = sorted(set(self.sets or ()) - set(sets))
+        if unknown:
+            raise ConfigurationError(
+                f"transport.sets names {unknown}, which the study does not make; its sets: "
+                f"{', '.join(sets)}"
+            )
         chosen = {k: v for k, v in sets.items() if self.sets is None or k in self.sets}
         runs = []
         for label, structures in chosen.items():

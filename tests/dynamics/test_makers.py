@@ -6,6 +6,7 @@ import pytest
 from jobflow import Flow, run_locally
 from pymatgen.core import Lattice, Structure
 
+from cryin_flows.analysis.report import transport_section
 from cryin_flows.dynamics.diffusion import TransportFit
 from cryin_flows.dynamics.md import MDSettings
 from cryin_flows.dynamics.percolation import PESSettings
@@ -48,6 +49,10 @@ def test_md_then_transport_through_the_store(tmp_path):
     assert fluid.arrhenius.activation_energy > 0
     assert {"msd", "arrhenius"} <= set(doc.figures)
     assert doc.sets[0].label == "fluid" and doc.sets[0].n_structures == 1
+    # the study report's section: the set's row and the figures, embedded
+    html = transport_section(doc)
+    assert "<td>fluid</td><td>600</td><td>1</td>" in html
+    assert html.count("data:image/png;base64") == len(doc.figures)
 
 
 def test_percolation_job_on_a_channel(tmp_path):

@@ -51,7 +51,13 @@ def test_frames_every_frame_fs_and_a_round_trip_through_json(tmp_path):
     back = Trajectory.from_dict(t.as_dict())
     assert np.array_equal(back.positions, t.positions) and back.start == t.start
     with pytest.raises(CryinError, match="other settings"):
-        run_md([_cu()], EMT, _settings(production_ps=0.4), tmp_path, echo=lambda _: None)
+        run_md([_cu()], EMT, _settings(temperatures=[300.0, 600.0]), tmp_path, echo=print)
+    # a longer production continues the run: the first 0.3 ps are the same frames
+    longer, _ = run_md([_cu()], EMT, _settings(production_ps=0.4), tmp_path, echo=print)
+    assert longer[1].positions.shape[0] == 41
+    assert np.array_equal(longer[1].positions[:31], t.positions)
+    shorter, _ = run_md([_cu()], EMT, _settings(production_ps=0.2), tmp_path, echo=print)
+    assert np.array_equal(shorter[1].positions, t.positions[:21])
 
 
 def test_bad_frame_interval_is_one_clear_error():

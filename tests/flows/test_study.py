@@ -424,7 +424,7 @@ def test_tiny_study_on_mongodb_survives_a_server_restart(tmp_path, restartable_s
     db.client.drop_database(database)
 
 
-GPU_STEMS = ("potential", "relax", "gan train", "gan generate", "phase energies")
+GPU_STEMS = ("potential", "relax", "gan train", "gan generate", "phase energies", "md ")
 
 
 def _kind(name: str) -> str:
