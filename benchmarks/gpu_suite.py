@@ -7,6 +7,8 @@
 3. Sampling and cleaning 1,000 structures.
 4. CHGNet labelling throughput: single points of 80-atom Li2O|LiCl interfaces, CHGNet's own
    batched prediction against one at a time through its ASE calculator.
+5. MD throughput: Nosé-Hoover runs of 264-atom interfaces, all on the device with one model
+   call per step, against one at a time through ASE (``bench_md.py``).
 
 Writes a markdown table (stdout, and ``--markdown FILE``) and ``--json FILE``. ``--smoke``
 runs tiny sizes on the CPU in well under a minute (the tests run it); its figures mean nothing.
@@ -29,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_gan import time_steps
+from bench_md import md_figures
 from bench_relax import measure
 
 FULL = {
@@ -41,6 +44,8 @@ FULL = {
     "gan_steps": 5,
     "n_generate": 1000,
     "n_label": 32,
+    "md_n": 16,
+    "md_steps": 20,
 }
 SMOKE = {
     "relax_n": 3,
@@ -52,6 +57,8 @@ SMOKE = {
     "gan_steps": 1,
     "n_generate": 20,
     "n_label": 2,
+    "md_n": 2,
+    "md_steps": 2,
 }
 
 
@@ -176,6 +183,13 @@ def table(r: dict) -> str:
             f"structures/s ({r['chgnet_structures']} × 80 atoms; one at a time "
             f"{r['chgnet_serial_per_s']:.2f}/s, {r['chgnet_speedup']:.2f}x)",
         ),
+        (
+            "MD, batched on the device",
+            f"{r['md_batched_run_steps_per_s']:.2f}",
+            f"run-steps/s ({r['md_runs']} × {r['md_atoms']} atoms; one at a time through ASE "
+            f"{r['md_serial_run_steps_per_s']:.2f}/s, {r['md_speedup']:.2f}x; energies agree to "
+            f"{r['md_energy_gap_ev_atom']:.1e} eV/atom after {r['md_steps']} steps)",
+        ),
     ]
     lines = ["| figure | value | unit and comparison |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
@@ -214,6 +228,7 @@ def main() -> None:
     )
     r.update(gan_figures(sizes, device))
     r.update(chgnet_figures(sizes["n_label"], device))
+    r.update(md_figures(sizes["md_n"], sizes["md_steps"], device, sizes["units"], sizes["nblocks"]))
     r["auto_device"] = auto_devices()
     r["device_name"] = (
         torch.cuda.get_device_name(0)

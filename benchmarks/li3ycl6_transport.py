@@ -53,7 +53,9 @@ def main() -> None:
 
         cell = Structure.from_file(relaxed_path)
     else:
-        result = relax_structure(li3ycl6(), get_calculator("chgnet"), PhaseRelaxSettings(fmax=0.01), "Li3YCl6")
+        result = relax_structure(
+            li3ycl6(), get_calculator("chgnet"), PhaseRelaxSettings(fmax=0.01), "Li3YCl6"
+        )
         from pymatgen.core import Structure
 
         cell = Structure.from_dict(result.structure)

@@ -138,9 +138,10 @@ def transport_section(transport) -> str:
 the MSD slope over {fit.fit_start_ps:g}–{fit.fit_end_ps:g} ps lags in {fit.window_ps:g} ps windows
 (seed 003 after Kahle et al. 2020), pooled over every window of every structure of a set (± one
 standard error). "Across" is along the interface normal (1D), "in-plane" parallel to it (2D);
-region, substrate and film are found in each structure by the template's rule. A few short runs
-show whether generated interfaces let Li cross as the training structures do, not a
-conductivity.</p>
+region, substrate and film are found in each structure by the template's rule. A framework MSD
+above 2 Å² over the run means the slabs themselves flow at that temperature (seed 003's cut):
+then D is a liquid's. A few short runs show whether generated interfaces let Li cross as the
+training structures do, not a conductivity.</p>
 {table}{images}"""
 
 

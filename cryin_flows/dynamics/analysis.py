@@ -144,6 +144,10 @@ class SetTransport(BaseModel):
     n_structures: int = Field(description="Structures run")
     D: dict[str, float] = Field(description="'all' and '<region> <direction>' -> mean D, cm²/s")
     D_sem: dict[str, float] = Field(description="Standard error over all windows, cm²/s")
+    framework_msd: float = Field(
+        description="Mean framework MSD over the runs, Å² (above 2 Å²: the framework flows, "
+        "paper 003's stability cut)"
+    )
 
 
 def pool_set(label: str, runs: list[RunTransport]) -> list[SetTransport]:
@@ -164,7 +168,12 @@ def pool_set(label: str, runs: list[RunTransport]) -> list[SetTransport]:
         }
         out.append(
             SetTransport(
-                label=label, temperature=temperature, n_structures=len(chosen), D=mean, D_sem=sem
+                label=label,
+                temperature=temperature,
+                n_structures=len(chosen),
+                D=mean,
+                D_sem=sem,
+                framework_msd=float(np.mean([r.framework_msd for r in chosen])),
             )
         )
     return out

@@ -38,13 +38,15 @@ def test_gpu_suite_smoke_writes_json_and_table(tmp_path):
         "gan_batch_bfloat16_s",
         "sample_s",
         "clean_s",
+        "md_batched_run_steps_per_s",
+        "md_serial_run_steps_per_s",
         "chgnet_batched_per_s",
         "chgnet_serial_per_s",
     ):
         assert figures[key] > 0, key
     text = table.read_text()
     assert text in result.stdout
-    assert text.count("\n") == 11  # header, rule and nine rows
+    assert text.count("\n") == 12  # header, rule and ten rows
     # on a node without CUDA, jobs left on 'auto' run on the CPU
     assert figures["auto_device"] == "relax/GAN cpu, CHGNet cpu"
     assert f"{figures['gan_batch_s'] * 1000:.1f}" in text

@@ -60,3 +60,24 @@ def test_a_set_the_study_does_not_make_is_named():
 
     with pytest.raises(ConfigurationError, match=r"transport.sets names \['nope'\]"):
         load_study("demo", overrides=["transport.sets=[training, nope]"]).make()
+
+
+def test_closing_table_row_per_set():
+    from types import SimpleNamespace
+
+    from cryin_flows.cli.study import transport_rows
+    from cryin_flows.dynamics.analysis import SetTransport
+
+    d = {"all": 2e-4, "region across": 1e-5, "region in-plane": 3e-5}
+    sets = [
+        SetTransport(label=label, temperature=800.0, n_structures=2, D=d,
+                     D_sem={k: v / 10 for k, v in d.items()}, framework_msd=0.4)
+        for label in ("training", "cryingan")
+    ]  # fmt: skip
+    rows = transport_rows(SimpleNamespace(sets=sets))
+    assert [r[0] for r in rows] == [
+        "training: Li D across the region, 800 K",
+        "cryingan: Li D across the region, 800 K",
+    ]
+    assert rows[0][1].startswith("0.100 ± 0.010 Å²/ps (2 structures; in-plane 0.300, all Li 2.000)")
+    assert "framework MSD 0.4 Å²" in rows[1][1] and rows[1][2] == ""

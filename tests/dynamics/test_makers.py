@@ -10,6 +10,7 @@ from cryin_flows.analysis.report import transport_section
 from cryin_flows.dynamics.diffusion import TransportFit
 from cryin_flows.dynamics.md import MDSettings
 from cryin_flows.dynamics.percolation import PESSettings
+from cryin_flows.launchpad.queries import query_outputs
 from cryin_flows.launchpad.stores import embedded_job_store, load_output
 from cryin_flows.makers.dynamics import MDMaker, PercolationMaker, TransportMaker
 
@@ -38,6 +39,9 @@ def test_md_then_transport_through_the_store(tmp_path):
     store = embedded_job_store(tmp_path / "store")
     run_locally(Flow([md, transport]), store=store, create_folders=True, ensure_success=True)
     md_doc, doc = load_output(md.uuid, store), load_output(transport.uuid, store)
+    (row,) = query_outputs(store, "md")  # `cryin query md`
+    assert row["temperatures"] == [600.0, 1200.0] and row["label"] == "fluid"
+    assert "fluid" in query_outputs(store, "transport")[0]["summary"]
     trajectories = md_doc.trajectories
     assert len(trajectories) == 2 and trajectories[0].positions.shape == (121, 24, 3)
     assert md_doc.device == "cpu" and md_doc.production_ps == pytest.approx(2.4)

@@ -141,8 +141,11 @@ def test_refine_rounds_chain_the_potentials():
         "training set",
         "gan",
         "stability",
+        "transport",
         "evaluation",
     ]
+    # the transport stage's MD runs with the last potential too
+    md = next(job for job, _ in stages["transport"].iterflow() if job.name == "md training")
     jobs = {job.name: job for job, _ in stages["refine"].iterflow()}
     best = stages["potential"].output.uuid
     assert jobs["relax (refine 1)"].function_args[1].uuid == best
@@ -154,7 +157,7 @@ def test_refine_rounds_chain_the_potentials():
     last = jobs["potential (refine 2)"].uuid
     training = [job for job, _ in stages["training set"].iterflow()]
     relax = next(job for job in training if job.name.startswith("relax"))
-    assert relax.function_args[1].uuid == last
+    assert relax.function_args[1].uuid == last and md.function_args[1].uuid == last
     category = {name: job.config.manager_config.get("_category") for name, job in jobs.items()}
     assert category["potential (refine 2)"] == category["relax (refine 1)"] == "gpu"
     assert category["label (refine 1)"] == "cpu"

@@ -294,3 +294,32 @@ def test_evaluation_of_1000_structures_per_set(template, server_store):
     )
     job = EvaluateMaker().make(template, None, {})
     check("EvaluationDoc (4 sets of 1,000)", job, doc, server_store, set())
+
+
+def test_md_doc_of_a_paper_run(template, server_store):
+    """One 100 ps production of a 264-atom interface, a frame every 20 fs (5,001 frames):
+    positions as compressed float32 in GridFS, read back unchanged."""
+    from monty.json import MontyDecoder
+    from pymatgen.core import Lattice, Structure
+
+    from cryin_flows.dynamics.md import MDSettings
+    from cryin_flows.dynamics.trajectory import Trajectory
+    from cryin_flows.makers.dynamics import MDMaker
+    from cryin_flows.schemas.dynamics import MDDoc
+
+    rng = np.random.default_rng(0)
+    start = Structure(Lattice(template.lattice_matrix), template.species, rng.random((264, 3)))
+    positions = (start.cart_coords + rng.normal(0, 0.3, (5001, 264, 3))).astype(np.float32)
+    trajectory = Trajectory(
+        "#0", 800.0, start.as_dict(), 20.0, positions, np.full(5001, 800.0), np.zeros(5001)
+    )
+    doc = MDDoc(
+        calculator="study potential", settings=MDSettings(), names=["#0"], temperatures=[800.0],
+        n_atoms=264, supercell=[1, 1, 1], production_ps=100.0, mean_temperatures=[800.0],
+        seconds=1.0, folder="/scratch/md", trajectories=[trajectory],
+    )  # fmt: skip
+    job = MDMaker().make(start)
+    check("MDDoc (one 100 ps run)", job, doc, server_store, {"trajectories"})
+    store, _ = server_store
+    back = MontyDecoder().process_decoded(store.get_output(job.uuid, load=True))
+    assert np.array_equal(back["trajectories"][0].positions, positions)
