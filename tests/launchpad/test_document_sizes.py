@@ -322,4 +322,4 @@ def test_md_doc_of_a_paper_run(template, server_store):
     check("MDDoc (one 100 ps run)", job, doc, server_store, {"trajectories"})
     store, _ = server_store
     back = MontyDecoder().process_decoded(store.get_output(job.uuid, load=True))
-    assert np.array_equal(back["trajectories"][0].positions, positions)
+    assert np.array_equal(back.trajectories[0].positions, positions)
