@@ -59,6 +59,9 @@ TINY_STUDY = {
         }
     },
     "evaluation": {"settings": {"n_resamples": 20}},
+    # the demo preset's transport stage runs MD of at least 1.5 ps windows: too long for a
+    # tiny study on every engine; tests/dynamics runs the stage's makers and wiring
+    "transport": {"enabled": False},
 }
 
 
