@@ -136,7 +136,10 @@ class BatchedPotential:
 
     def __init__(self, potential, device: str = "auto"):
         self.device = resolve_device(device)
-        self.potential = potential.to(self.device)
+        from cryin_flows.potentials.m3gnet import tensor_threebody_indices
+
+        tensor_threebody_indices()
+        self.potential = potential.to(self.device).eval()  # no graph of the force's graph
         model = potential.model
         self.element_types = set(model.element_types)
         self._index = {e: i for i, e in enumerate(model.element_types)}
@@ -216,6 +219,7 @@ class BatchedPotential:
         flat = positions.reshape(-1, 3).float()
         length = (flat.index_select(0, dst) - flat.index_select(0, src) + cartesian).norm(dim=-1)
         keep = torch.nonzero(length < self.cutoff).squeeze(1)
+        keep = keep[torch.argsort(src[keep], stable=True)]  # M3GNet's triplets need src order
         src, dst, shifts = src[keep], dst[keep], shifts[keep]
         if self._types is None or self._types[0] != tuple(species):
             index = [self._index[e] for e in species]

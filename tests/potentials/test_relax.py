@@ -129,3 +129,65 @@ def test_one_batched_potential_relaxes_sets_of_other_cells(tiny_potential):
         for a, b in zip(reused, fresh, strict=True):
             assert a["steps"] == b["steps"]
             assert a["final_energy"] == pytest.approx(b["final_energy"], abs=1e-5)
+
+
+def test_batched_potential_gives_matgls_own_numbers(tiny_potential):
+    """On 64-atom cells rattled so that atoms have different numbers of neighbours, whose
+    neighbour lists vesin hands back out of source order (M3GNet's three-body indexer needs
+    them in it), with an M3GNet whose three-body terms count, in training mode as a new (or
+    matgl-loaded) potential is: ``BatchedPotential`` infers in inference mode (1.6x faster
+    steps, benchmarks/bench_inference.py) and gives what matgl's own ASE calculator gives."""
+    from matgl.apps.pes import Potential
+    from matgl.ext.ase import PESCalculator
+    from matgl.models import M3GNet
+
+    assert not load_potential(tiny_potential).training
+    torch.manual_seed(0)
+    model = M3GNet(element_types=("Cl", "Li"), units=16, nblocks=1, is_intensive=False)
+    potential = Potential(model=model, calc_stresses=True)
+    with torch.no_grad():  # weights that make the three-body terms count (a fresh model's
+        for weight in potential.parameters():  # barely move the forces)
+            weight.normal_(0.0, 0.3)
+    assert potential.training
+    atoms = []
+    for seed in (1, 2):
+        cell = bulk("LiCl", "rocksalt", a=5.2, cubic=True).repeat((2, 2, 2))
+        cell.rattle(0.3, seed=seed)
+        atoms.append(cell)
+    reference = PESCalculator(potential)
+    expected = []
+    for a in atoms:
+        a.calc = reference
+        expected.append((a.get_potential_energy() / len(a), a.get_forces()))
+    positions = torch.as_tensor(np.array([a.positions for a in atoms]), dtype=torch.float64)
+    lattice = torch.as_tensor(np.asarray(atoms[0].cell), dtype=torch.float64)
+    batched = BatchedPotential(potential, "cpu")
+    assert not batched.potential.training
+    energies, forces = batched(positions, lattice, atoms[0].get_chemical_symbols())
+    for (energy, force), k in zip(expected, range(2), strict=True):
+        assert float(energies[k]) / len(atoms[k]) == pytest.approx(energy, abs=1e-6)
+        np.testing.assert_allclose(forces[k].numpy(), force, atol=1e-5)
+
+
+def test_tensor_three_body_indices_are_matgls_loop_ones():
+    """The tensor port put in place of matgl's per-atom loop gives its indices, bond pair for
+    bond pair, on source-ordered edges with atoms of 0 to 11 bonds."""
+    from matgl.graph import _compute
+
+    from cryin_flows.potentials.m3gnet import tensor_threebody_indices
+
+    tensor_threebody_indices()
+    tensor_threebody_indices()  # idempotent: still one port over the loop
+    patched = _compute._compute_3body_indices
+    assert patched.tensor_port and not getattr(patched.loop, "tensor_port", False)
+    generator = torch.Generator().manual_seed(0)
+    n_atoms = 40
+    counts = torch.randint(0, 12, (n_atoms,), generator=generator)
+    src = torch.repeat_interleave(torch.arange(n_atoms), counts)
+    dst = torch.randint(0, n_atoms, (len(src),), generator=generator)
+    edges = torch.stack([src, dst])
+    for found, expected in zip(patched(edges, n_atoms), patched.loop(edges, n_atoms), strict=True):
+        if isinstance(expected, torch.Tensor):
+            assert torch.equal(found.long(), expected.long())
+        else:
+            assert found == expected
