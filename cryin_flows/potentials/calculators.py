@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from functools import cache
 
-from ase import Atoms
+from ase import Atoms, units
 from ase.calculators.calculator import Calculator
 from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -65,12 +65,15 @@ def calculator_device(calculator: Calculator) -> str:
     return describe_device(getattr(calculator, "device", None) or "cpu")
 
 
+#: eV/Å³ in GPa as CHGNet converts its stresses (its ASE calculator's weight undoes it)
+_CHGNET_GPA = 160.21766208
+
 #: energies (and forces, stresses) of many structures from one call: ASE results dicts
 Evaluate = Callable[[list[Atoms]], list[dict]]
 
 
 def chgnet_results(
-    model, atoms_list: list[Atoms], stress: bool = True, stress_weight: float = 1 / 160.21766208
+    model, atoms_list: list[Atoms], stress: bool = True, stress_weight: float = units.GPa
 ) -> list[dict]:
     """CHGNet's energies, forces (and stresses, eV/Å³ as its ASE calculator gives them) and
     magnetic moments of ``atoms_list`` from one batched forward pass.
@@ -78,7 +81,7 @@ def chgnet_results(
     ``CHGNet.predict_graph`` takes forces and stresses as two gradients, each recording a
     graph of itself for training; here one gradient call without that graph gives both:
     the same numbers to float32 rounding in about half the time on a CPU
-    (``benchmarks/bench_chgnet.py``; checked against CHGNet's own calculator in the tests).
+    (``benchmarks/bench_inference.py``; checked against CHGNet's own calculator in the tests).
     """
     import torch
     from chgnet.model.model import BatchedGraph
@@ -114,7 +117,7 @@ def chgnet_results(
             "magmoms": prediction["m"][i].detach().cpu().numpy(),
         }
         if stress:  # dE/dε / V in GPa as CHGNet has it, times the calculator's weight
-            gpa = gradients[k + i].detach() / batch.volumes[i].detach() * 160.21766208
+            gpa = gradients[k + i].detach() / batch.volumes[i].detach() * _CHGNET_GPA
             result["stress"] = (gpa * stress_weight).cpu().numpy()
         out.append(result)
     return out

@@ -185,7 +185,14 @@ class BatchedPotential:
             for row, slot in enumerate(slots):
                 if slot in stale:
                     i, j, shift = finder.compute(positions[row], lattice, True, "ijS")
-                    self._pairs[slot] = (i.long(), j.long(), shift.to(lattice.dtype))
+                    # in source order, as M3GNet's three-body indexer pairs each atom's bonds
+                    # by position (vesin's order is not; rows and the filter keep it)
+                    order = torch.argsort(i, stable=True)
+                    self._pairs[slot] = (
+                        i[order].long(),
+                        j[order].long(),
+                        shift[order].to(lattice.dtype),
+                    )
                     self._reference[slot] = positions[row].clone()
                     self.rebuilds += 1
         if stale or self._joined is None or self._joined[0] != tuple(slots):
@@ -219,7 +226,6 @@ class BatchedPotential:
         flat = positions.reshape(-1, 3).float()
         length = (flat.index_select(0, dst) - flat.index_select(0, src) + cartesian).norm(dim=-1)
         keep = torch.nonzero(length < self.cutoff).squeeze(1)
-        keep = keep[torch.argsort(src[keep], stable=True)]  # M3GNet's triplets need src order
         src, dst, shifts = src[keep], dst[keep], shifts[keep]
         if self._types is None or self._types[0] != tuple(species):
             index = [self._index[e] for e in species]
