@@ -29,7 +29,7 @@ ANNEAL_STEPS = 10  # temperatures of the annealing
 class MonteCarloSettings(SerializableModel):
     """One temperature of the published protocol (paper §4.1.1)."""
 
-    temperature: float = Field(gt=0, description="Temperature, K (paper: 300 and 1500)")
+    temperature: float = Field(300.0, gt=0, description="Temperature, K (paper: 300 and 1500)")
     n_chains: int = Field(10, ge=1, description="Independent chains (paper: 10)")
     passes: int = Field(50_000, ge=1, description="Passes per chain (paper: 50,000)")
     snapshot_every: int = Field(10, ge=1, description="Passes between snapshots (paper: 10)")

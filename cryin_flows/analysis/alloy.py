@@ -27,7 +27,7 @@ from cryin_flows.alloys.expansion import (
     warren_cowley,
 )
 from cryin_flows.alloys.lattice import FCCLattice
-from cryin_flows.analysis.statistics import Interval, bootstrap, euclidean
+from cryin_flows.analysis.statistics import Interval, euclidean, interval
 from cryin_flows.errors import ConfigurationError
 
 LATTICE_MARGIN = 0.8  # Å: a generated atom further than this from every site is removed
@@ -159,14 +159,14 @@ def alloy_metrics(
     reference = training.probabilities.mean(axis=0)
     probs, has_vacancy = generated.probabilities, generated.vacancies > 0
 
-    d = bootstrap(lambda i: euclidean(reference, probs[i].mean(axis=0)), [n], n_resamples, seed)
-    v = bootstrap(lambda i: has_vacancy[i].mean() * 100.0, [n], n_resamples, seed)
     return AlloyMetrics(
         n_generated=n_generated,
         n_accepted=n,
         rejected_percent=100.0 - n / n_generated * 100.0,
-        d_cluster=Interval(value=float(d[0]), low=float(d[1]), high=float(d[2])),
-        vacancy_percent=Interval(value=float(v[0]), low=float(v[1]), high=float(v[2])),
+        d_cluster=interval(
+            lambda i: euclidean(reference, probs[i].mean(axis=0)), [n], n_resamples, seed
+        ),
+        vacancy_percent=interval(lambda i: has_vacancy[i].mean() * 100.0, [n], n_resamples, seed),
         energy_mean=float(generated.energy.mean()),
         energy_mean_training=float(training.energy.mean()),
         sro_mean={k: float(np.nanmean(x)) for k, x in generated.sro.items()},

@@ -10,6 +10,7 @@ import typer
 
 from cryin_flows import __version__
 from cryin_flows.cli import (
+    bench,
     config,
     dynamics,
     evaluation,
@@ -35,6 +36,7 @@ app.add_typer(potentials.app, name="potential")
 app.add_typer(vasp.app, name="vasp")
 app.add_typer(config.app, name="config")
 app.add_typer(stability.app, name="screen")
+app.add_typer(bench.app, name="bench")
 for name, command in {
     "label": potentials.label_command,
     "relax": potentials.relax_command,
