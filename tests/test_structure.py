@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cryin_flows"
 # science and data, usable without jobflow documents or the command line
 PURE = (
     "interfaces", "potentials", "gan", "analysis", "vasp", "stability", "dynamics", "data",
-    "utils", "units", "errors", "devices",
+    "alloys", "amorphous", "bench", "utils", "units", "errors", "devices",
 )  # fmt: skip
 UPPER = ("schemas", "makers", "flows", "cli", "launchpad")
 MAX_LINES = 450

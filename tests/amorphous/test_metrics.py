@@ -145,3 +145,31 @@ def test_distances_and_bands_are_the_published_bootstrap(features):
     low, high = pivotal(gen_rdf, boot_rdf)
     np.testing.assert_allclose(ours.rdf.low, low, atol=1e-12)
     np.testing.assert_allclose(ours.rdf.high, high, atol=1e-12)
+
+
+def test_one_tessellation_gives_voronoinns_neighbours(structures):
+    """Every site's entries from the shared tessellation equal VoronoiNN's own, also for
+    atoms given outside the cell (their neighbours are reported around them)."""
+    from pymatgen.analysis.local_env import VoronoiNN
+
+    from cryin_flows.analysis.voronoi import all_site_neighbours
+
+    structure = AseAtomsAdaptor.get_structure(structures[1])
+    for i in (0, 5, 9):  # some atoms a cell away, as files often have them
+        structure.translate_sites([i], [1.0, 0.0, -1.0], frac_coords=True, to_unit_cell=False)
+    ours = all_site_neighbours(structure, 7.0)
+    reference = VoronoiNN(weight="solid_angle", cutoff=7.0)
+    for n in range(len(structure)):
+        theirs = {
+            (e["site_index"], tuple(e["image"])): e for e in reference.get_nn_info(structure, n)
+        }
+        mine = {(e["site_index"], e["image"]): e for e in ours[n]}
+        assert mine.keys() == theirs.keys()
+        for key, entry in mine.items():
+            other = theirs[key]
+            np.testing.assert_allclose(entry["site"].coords, other["site"].coords, atol=1e-9)
+            assert entry["weight"] == pytest.approx(other["weight"], abs=1e-9)
+            for field in ("solid_angle", "area", "volume", "face_dist"):
+                assert entry["poly_info"][field] == pytest.approx(
+                    other["poly_info"][field], abs=1e-9
+                )
