@@ -127,3 +127,21 @@ def expansion_energies(atoms_list: list[Atoms], lattice: FCCLattice | None = Non
         [occupation_codes(a.get_chemical_symbols(), lattice, a.positions) for a in atoms_list]
     )
     return ClusterExpansion.bundled().energy(cluster_counts(occ, lattice))
+
+
+def translated_copies(atoms_list: list[Atoms], lattice: FCCLattice | None = None) -> list[Atoms]:
+    """Each structure and its copies shifted by every integer multiple of the conventional
+    cell (63 for 4x4x4): CryinGAN's alloy augmentation (paper §4.2), species order kept."""
+    lattice = lattice or FCCLattice()
+    steps = range(lattice.repeats)
+    out = []
+    for atoms in atoms_list:
+        for i in steps:
+            for j in steps:
+                for k in steps:
+                    copy = atoms.copy()
+                    copy.positions += np.array([i, j, k]) * lattice.a
+                    copy.wrap()
+                    copy.info["translation"] = [i, j, k]
+                    out.append(copy)
+    return out

@@ -17,10 +17,12 @@ from cryin_flows.bench.systems import (
     score_alloy,
     score_silicon,
 )
+from cryin_flows.bench.tables import published_rows, summarise
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.makers.common import job_folder
-from cryin_flows.schemas.bench import BenchDatasetDoc, BenchScoreDoc
+from cryin_flows.schemas.bench import BenchDatasetDoc, BenchScoreDoc, BenchTableDoc
 from cryin_flows.schemas.common import FileRef
+from cryin_flows.schemas.gan import GanGenerateDoc
 
 
 def _dataset_doc(doc: DatasetDoc) -> BenchDatasetDoc:
@@ -86,19 +88,27 @@ class BenchScoreMaker(Maker):
     work_dir: str | None = None
 
     @job
-    def make(self, training: str, generated: str) -> BenchScoreDoc:
-        """``training`` and ``generated``: extxyz paths (a dataset document's files)."""
+    def make(self, training: str, generated: str | GanGenerateDoc) -> BenchScoreDoc:
+        """``training``: an extxyz path; ``generated``: one too, or a generation job's
+        document (its structures are written to the job's folder; structures it rejected
+        count as failed unless ``n_generated`` is set)."""
         get_system(self.system)
         folder = job_folder(self.work_dir, f"score_{self.system}")
+        n_generated = self.n_generated
+        if isinstance(generated, GanGenerateDoc):
+            folder.mkdir(parents=True, exist_ok=True)
+            generated.structures.write_extxyz(folder / "generated.extxyz")
+            n_generated = n_generated or generated.n_requested
+            generated = str(folder / "generated.extxyz")
         training_path, generated_path = Path(training), Path(generated)
         if self.system == "alloy":
             doc = score_alloy(
-                training_path, generated_path, folder, self.n_generated, self.translate,
+                training_path, generated_path, folder, n_generated, self.translate,
                 self.n_resamples,
             )  # fmt: skip
         elif self.system == "a-si":
             doc = score_silicon(
-                training_path, generated_path, folder, self.n_generated, self.relax,
+                training_path, generated_path, folder, n_generated, self.relax,
                 self.workers, self.n_resamples, _progress,
             )  # fmt: skip
         else:
@@ -110,4 +120,53 @@ class BenchScoreMaker(Maker):
             generated=FileRef.of(generated_path),
             metrics=doc.metrics,
             figures={k: FileRef.of(p) for k, p in doc.figures.items()},
+        )
+
+
+@dataclass
+class TranslationAugmentMaker(Maker):
+    """CryinGAN's alloy augmentation: every structure and its 63 copies shifted by whole
+    conventional cells (paper §4.2), written to the job's folder."""
+
+    name: str = "translations"
+    work_dir: str | None = None
+
+    @job
+    def make(self, training: str) -> FileRef:
+        """The augmented set of the extxyz file ``training``."""
+        from ase.io import write
+
+        from cryin_flows.alloys.dataset import translated_copies
+        from cryin_flows.bench.systems import read_frames
+
+        folder = job_folder(self.work_dir, "translations")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{Path(training).stem}_translated.extxyz"
+        write(path, translated_copies(read_frames(training, "training set")), format="extxyz")
+        return FileRef.of(path)
+
+
+@dataclass
+class BenchTableMaker(Maker):
+    """One table: this run's scores as mean (min, max) over seeds, beside the paper's rows."""
+
+    name: str = "bench table"
+    system: str = "alloy"
+    dataset: str = "alloy 300K narrow"
+    model: str = "CryinGAN"
+
+    @job
+    def make(self, scores: list[BenchScoreDoc], uuids: list[str]) -> BenchTableDoc:
+        """``scores``: the score documents of the seeds; ``uuids``: their jobs."""
+        from cryin_flows.bench.tables import markdown_table
+
+        rows = [summarise(f"{self.model} (here)", self.system, [s.metrics for s in scores])]
+        rows += published_rows(self.dataset)
+        return BenchTableDoc(
+            task_label="bench table",
+            system=self.system,
+            dataset=self.dataset,
+            rows=rows,
+            markdown=markdown_table(rows),
+            scores=uuids,
         )

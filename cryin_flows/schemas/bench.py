@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from cryin_flows.bench.tables import BenchmarkRow
 from cryin_flows.schemas.common import FileRef, OutputDoc
 
 
@@ -26,3 +27,13 @@ class BenchScoreDoc(OutputDoc):
     generated: FileRef = Field(description="Generated set (extxyz)")
     metrics: dict = Field(description="AlloyMetrics or SiliconMetrics, as a dictionary")
     figures: dict[str, FileRef] = Field(default_factory=dict, description="Figure -> PNG")
+
+
+class BenchTableDoc(OutputDoc):
+    """One dataset's benchmark table: this run's generators over seeds, the published rows."""
+
+    system: str = Field(description="Benchmark system (alloy, a-si)")
+    dataset: str = Field(description="Which published table the rows sit beside")
+    rows: list[BenchmarkRow] = Field(description="This run's rows, then the published ones")
+    markdown: str = Field(description="The table as markdown")
+    scores: list[str] = Field(description="uuids of the score jobs behind this run's rows")
