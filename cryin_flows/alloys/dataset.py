@@ -13,8 +13,6 @@ from cryin_flows.alloys.montecarlo import MonteCarloResult
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.utils import SerializableModel
 
-SETS = ("wide", "narrow")
-
 
 class AlloySetSettings(SerializableModel):
     """How a temperature's snapshots become its wide and narrow sets."""

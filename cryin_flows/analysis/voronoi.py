@@ -24,7 +24,7 @@ def _images(structure: Structure, cutoff: float) -> tuple[np.ndarray, np.ndarray
     from vesin_torch import NeighborList
 
     frac = structure.frac_coords % 1.0
-    lattice = structure.lattice.matrix
+    lattice = np.array(structure.lattice.matrix)  # a writable copy for torch
     points = torch.as_tensor(frac @ lattice, dtype=torch.float64)
     box = torch.as_tensor(lattice, dtype=torch.float64)
     _, j, shift = NeighborList(cutoff=cutoff, full_list=True).compute(points, box, True, "ijS")

@@ -9,16 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cryin_flows.cli.common import console, err_console, friendly_errors
+from cryin_flows.cli.common import ProjectOption, console, err_console, friendly_errors
 from cryin_flows.errors import ConfigurationError
 from cryin_flows.utils import parse_key_value
 
 app = typer.Typer(help="Dismai-Bench systems: datasets and scores.", no_args_is_help=True)
 
 
-def apply_settings(model_cls, pairs: list[str]):
-    """``model_cls`` with ``a.b=value`` overrides; unknown keys are named."""
-    data = model_cls().model_dump()
+def apply_settings(model_cls, pairs: list[str], base=None):
+    """``model_cls`` (or ``base``, an instance of it) with ``a.b=value`` overrides; unknown
+    keys are named."""
+    data = (base or model_cls()).model_dump()
     for pair in pairs:
         key, value = parse_key_value(pair, "--set", "monte_carlo.passes=2000")
         node = data
@@ -134,3 +135,76 @@ def score_command(
         table.add_row(key, value)
     console.print(table)
     console.print(f"document and figures: {out}")
+
+
+# which published table a system's rows sit beside unless --dataset says otherwise
+DEFAULT_TABLE = {"alloy": "alloy 300K narrow", "a-si": "a-si"}
+
+
+@app.command("run")
+@friendly_errors
+def run_command(
+    system: Annotated[str, typer.Argument(help="alloy or a-si")],
+    training: Annotated[Path, typer.Option("--training", help="Training set (extxyz)")],
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Published rows to compare with, e.g. 'alloy 1500K wide'"),
+    ] = None,
+    seeds: Annotated[str, typer.Option("--seeds", help="Training seeds, comma-separated")] = (
+        "0,1,2"
+    ),
+    n: Annotated[int, typer.Option("--n", help="Structures generated per run")] = 1000,
+    augment: Annotated[
+        bool | None,
+        typer.Option("--augment/--no-augment", help="63 cell translations (default: alloy)"),
+    ] = None,
+    gan: Annotated[
+        list[str] | None,
+        typer.Option("--gan", help="key=value on CryinGAN's settings, e.g. epochs=200"),
+    ] = None,
+    project_dir: ProjectOption = None,
+) -> None:
+    """Train CryinGAN per seed on a training set, generate, score, and print the table beside
+    the published rows (BenchmarkFlowMaker, run here on the configured store)."""
+    from dataclasses import replace
+
+    from cryin_flows.flows.bench import BenchmarkFlowMaker
+    from cryin_flows.gan.config import GanConfig
+    from cryin_flows.launchpad.local import run_resumable
+    from cryin_flows.launchpad.stores import get_job_store, load_output
+    from cryin_flows.settings import get_settings
+
+    if system not in DEFAULT_TABLE:
+        raise ConfigurationError(f"cryin bench run knows alloy and a-si, got {system!r}")
+    if not training.is_file():
+        raise ConfigurationError(f"training set {training} does not exist")
+    try:
+        seed_list = tuple(int(x) for x in seeds.split(",") if x.strip())
+    except ValueError:
+        raise ConfigurationError(f"--seeds {seeds!r}: give integers separated by commas") from None
+    maker = BenchmarkFlowMaker(
+        system=system,
+        dataset=dataset or DEFAULT_TABLE[system],
+        seeds=seed_list,
+        augment=(system == "alloy") if augment is None else augment,
+    )
+    config = apply_settings(GanConfig, gan or [], maker.train.config)
+    maker = replace(
+        maker,
+        train=replace(maker.train, config=config),
+        generate=replace(maker.generate, n=n),
+        score=replace(maker.score, relax="vink" if system == "a-si" else None),
+    )
+    flow = maker.make(str(training.resolve()))
+    settings = get_settings(**({"project_dir": project_dir} if project_dir else {}))
+    store = get_job_store(settings)
+    root = Path(settings.project_dir) / "bench" / f"{system}_{training.stem}"
+
+    def started(name: str, position: int, total: int) -> None:
+        _say(f"[{position + 1}/{total}] {name}")
+
+    run_resumable(flow, store, root, started)
+    table = load_output(flow.jobs[-1].uuid, store)
+    (root / "table.md").write_text(table.markdown + "\n")
+    console.print(table.markdown)
+    console.print(f"table: {root / 'table.md'}")

@@ -113,3 +113,23 @@ def test_silicon_dataset_quenches_slices_and_relaxes(tmp_path):
         assert block.info["converged"] and block.info["max_force"] < 0.05
         d = block.get_all_distances(mic=True)[np.triu_indices(64, 1)]
         assert d.min() > 2.0  # relaxed: no close contacts left from the added atoms
+
+
+def test_bench_run_trains_generates_scores_and_prints_the_table(alloy_sets, tmp_path):
+    tiny = [
+        "epochs=1", "batch_size=4", "critic_channels=[32, 32, 16]", "head_sizes=[32, 16, 10]",
+        "generator_channels=8", "generator_body=[16, 32, 16]",
+    ]  # fmt: skip
+    training = tmp_path / "train.extxyz"
+    write(training, read(alloy_sets / "alloy_300K_narrow.extxyz", index=":6"))
+    args = ["bench", "run", "alloy", "--training", training, "--seeds", "0,1", "--n", 3]
+    args += ["--no-augment", "--project-dir", tmp_path / "project"]
+    for pair in tiny:
+        args += ["--gan", pair]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "project" / "bench" / "alloy_train" / "table.md").read_text()
+    assert "| CryinGAN (here) | this run (2) |" in table
+    assert "| CryinGAN | published (3) | 0.117 (0.106, 0.126)" in table
+    result = invoke("bench", "run", "alloy", "--training", training, "--gan", "epoch=3")
+    assert result.exit_code == 1 and "epoch: unknown setting" in result.output
