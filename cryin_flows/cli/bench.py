@@ -45,47 +45,44 @@ def systems_command() -> None:
     """List the benchmark systems."""
     from cryin_flows.bench.systems import SYSTEMS
 
-    table = Table("system", "structures", "dataset")
+    table = Table("system", "structures", "published rows")
     for system in SYSTEMS.values():
-        table.add_row(
-            system.name, system.description, "cryin bench dataset" if system.build else "the study"
-        )
+        table.add_row(system.name, system.description, system.table)
     console.print(table)
 
 
 @app.command("dataset")
 @friendly_errors
 def dataset_command(
-    system: Annotated[str, typer.Argument(help="alloy or a-si")],
+    system: Annotated[str, typer.Argument(help="alloy, a-si or interface")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the sets, figures, dataset.json")],
     settings: Annotated[
         list[str] | None,
         typer.Option("--set", help="key=value on the system's settings, e.g. sets.size=100"),
     ] = None,
 ) -> None:
-    """Build a system's training sets (alloy: CE Monte Carlo; a-si: melt-quench and blocks)."""
+    """Build a system's training sets (alloy: CE Monte Carlo; a-si: melt-quench and blocks;
+    interface: export a study's training set, template and potential from the store)."""
     from cryin_flows.bench.systems import get_system
 
     chosen = get_system(system)
-    if chosen.build is None:
-        raise ConfigurationError(f"the {system} dataset is the study's: run `cryin run`")
-    doc = chosen.build(out, apply_settings(chosen.dataset_settings, settings or []), _say)
+    build = chosen.build
+    if build is None:  # the interface: the study built it; take it out of the store
+        from cryin_flows.launchpad.exports import export_interface_dataset as build
+    doc = build(out, apply_settings(chosen.dataset_settings, settings or []), _say)
     table = Table("set", "file", title=f"{system} dataset ({doc.seconds:.0f} s)")
     for name, path in doc.files.items():
         table.add_row(name, path)
     console.print(table)
+    if doc.summary.get("potential_dir"):
+        console.print(f"the study's potential: {doc.summary['potential_dir']}")
     console.print(f"summary and settings: {out / 'dataset.json'}")
-
-
-def _interval(d: dict, digits: int = 4) -> str:
-    value, low, high = (f"{d[k]:.{digits}g}" for k in ("value", "low", "high"))
-    return f"{value} [{low}, {high}]"
 
 
 @app.command("score")
 @friendly_errors
 def score_command(
-    system: Annotated[str, typer.Argument(help="alloy or a-si")],
+    system: Annotated[str, typer.Argument(help="alloy, a-si or interface")],
     training: Annotated[Path, typer.Option("--training", help="Training set (extxyz)")],
     generated: Annotated[Path, typer.Option("--generated", help="Generated set (extxyz)")],
     out: Annotated[Path, typer.Option("--out", help="Folder for score.json and figures")],
@@ -96,55 +93,49 @@ def score_command(
         bool, typer.Option("--translate", help="alloy: translate the lattice (DiffCSP's script)")
     ] = False,
     relax: Annotated[
-        str | None, typer.Option("--relax", help="a-si: relax first with this SW potential")
+        str | None,
+        typer.Option(
+            "--relax", help="Relax first: a-si, SW parameters (vink); interface, a potential folder"
+        ),
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="a-si: processes")] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template", help="interface: template JSON or system (default: beside --training)"
+        ),
+    ] = None,
+    relax_steps: Annotated[
+        int | None, typer.Option("--relax-steps", help="Most relaxation steps per structure")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Processes")] = None,
     resamples: Annotated[int, typer.Option("--resamples", help="Bootstrap resamples")] = 1000,
 ) -> None:
     """Score a generated set against its training set with the published metrics."""
-    from cryin_flows.bench.systems import score_alloy, score_silicon
+    from cryin_flows.bench.common import ScoreOptions
+    from cryin_flows.bench.systems import get_system
 
-    if system == "alloy":
-        doc = score_alloy(training, generated, out, n_generated, translate, resamples)
-        m = doc.metrics
-        rows = {
-            "d_cluster": _interval(m["d_cluster"]),
-            "structures with vacancies (%)": _interval(m["vacancy_percent"], digits=3),
-            "rejected (%)": f"{m['rejected_percent']:.1f}",
-            "CE energy, generated / training (eV/atom)": (
-                f"{m['energy_mean']:.4f} / {m['energy_mean_training']:.4f}"
-            ),
-        }
-    elif system == "a-si":
-        doc = score_silicon(training, generated, out, n_generated, relax, workers, resamples, _say)
-        m = doc.metrics
-        rows = {
-            "d_motif": _interval(m["d_motif"]),
-            "cosine distance, motifs": _interval(m["cosine_motif"]),
-            "d_rdf": _interval(m["d_rdf"]),
-            "d_angle": _interval(m["d_angle"]),
-            "failed (%)": f"{m['failed_percent']:.1f}",
-        }
-    else:
-        raise ConfigurationError(
-            f"cryin bench score knows alloy and a-si; the interface is scored by `cryin "
-            f"evaluate` (got {system!r})"
-        )
+    chosen = get_system(system)
+    options = ScoreOptions(
+        n_generated=n_generated,
+        n_resamples=resamples,
+        translate=translate,
+        relax=relax,
+        relax_steps=relax_steps,
+        workers=workers,
+        template=template,
+    )
+    doc = chosen.score(training, generated, out, options, _say)
     table = Table("metric", "value [95 % interval]", title=f"{system}: {generated.name}")
-    for key, value in rows.items():
+    for key, value in chosen.rows(doc.metrics).items():
         table.add_row(key, value)
     console.print(table)
     console.print(f"document and figures: {out}")
 
 
-# which published table a system's rows sit beside unless --dataset says otherwise
-DEFAULT_TABLE = {"alloy": "alloy 300K narrow", "a-si": "a-si"}
-
-
 @app.command("run")
 @friendly_errors
 def run_command(
-    system: Annotated[str, typer.Argument(help="alloy or a-si")],
+    system: Annotated[str, typer.Argument(help="alloy, a-si or interface")],
     training: Annotated[Path, typer.Option("--training", help="Training set (extxyz)")],
     dataset: Annotated[
         str | None,
@@ -158,6 +149,14 @@ def run_command(
         bool | None,
         typer.Option("--augment/--no-augment", help="63 cell translations (default: alloy)"),
     ] = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--score",
+            help="key=value on the scoring (ScoreOptions), e.g. relax=PATH (interface: the "
+            "study's potential), relax_steps=200, template=FILE",
+        ),
+    ] = None,
     gan: Annotated[
         list[str] | None,
         typer.Option("--gan", help="key=value on CryinGAN's settings, e.g. epochs=200"),
@@ -168,14 +167,15 @@ def run_command(
     the published rows (BenchmarkFlowMaker, run here on the configured store)."""
     from dataclasses import replace
 
+    from cryin_flows.bench.common import ScoreOptions
+    from cryin_flows.bench.systems import get_system
     from cryin_flows.flows.bench import BenchmarkFlowMaker
     from cryin_flows.gan.config import GanConfig
     from cryin_flows.launchpad.local import run_resumable
     from cryin_flows.launchpad.stores import get_job_store, load_output
     from cryin_flows.settings import get_settings
 
-    if system not in DEFAULT_TABLE:
-        raise ConfigurationError(f"cryin bench run knows alloy and a-si, got {system!r}")
+    chosen = get_system(system)
     if not training.is_file():
         raise ConfigurationError(f"training set {training} does not exist")
     try:
@@ -184,16 +184,18 @@ def run_command(
         raise ConfigurationError(f"--seeds {seeds!r}: give integers separated by commas") from None
     maker = BenchmarkFlowMaker(
         system=system,
-        dataset=dataset or DEFAULT_TABLE[system],
+        dataset=dataset or chosen.table,
         seeds=seed_list,
-        augment=(system == "alloy") if augment is None else augment,
+        augment=chosen.augment if augment is None else augment,
     )
-    config = apply_settings(GanConfig, gan or [], maker.train.config)
+    base = maker.train.config.model_copy(update={"bond_weight": chosen.bond_weight})
+    config = apply_settings(GanConfig, gan or [], base)
+    options = apply_settings(ScoreOptions, score or [], ScoreOptions(relax=chosen.relax))
     maker = replace(
         maker,
         train=replace(maker.train, config=config),
         generate=replace(maker.generate, n=n),
-        score=replace(maker.score, relax="vink" if system == "a-si" else None),
+        score=replace(maker.score, options=options),
     )
     flow = maker.make(str(training.resolve()))
     settings = get_settings(**({"project_dir": project_dir} if project_dir else {}))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from jobflow import Flow, Maker
 
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.interfaces.energy import TRAINING_SET_ENERGY_JOB
 from cryin_flows.interfaces.template import InterfaceTemplate
 from cryin_flows.makers.common import assign_categories
 from cryin_flows.makers.interfaces import RandomInterfacesMaker
@@ -27,7 +28,7 @@ class TrainingSetFlowMaker(Maker):
     seed: int = 2
     relax: RelaxMaker = field(default_factory=RelaxMaker)
     energy: InterfaceEnergyMaker = field(
-        default_factory=lambda: InterfaceEnergyMaker(name="interface energy (random)")
+        default_factory=lambda: InterfaceEnergyMaker(name=TRAINING_SET_ENERGY_JOB)
     )
     check: ReferenceCheckMaker | None = None
 

@@ -7,6 +7,8 @@ import numpy as np
 EV_PER_A2_IN_J_PER_M2 = 16.0218
 LOWEST_GAMMA = -0.4  # J/m², where the "lowest structure" rule puts the lowest energy
 # the shares the paper reports (Fig. 3, Table 1): field name -> γ̃ cut, J/m²
+# the name of the study's job that keeps the GAN training set (γ̃ of the random interfaces)
+TRAINING_SET_ENERGY_JOB = "interface energy (random)"
 GAMMA_CUTS = {"fraction_below_0": 0.0, "fraction_below_minus_0_2": -0.2}
 
 

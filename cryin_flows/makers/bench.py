@@ -7,18 +7,13 @@ from pathlib import Path
 
 from jobflow import Maker, job
 
-from cryin_flows.bench.systems import (
-    AlloyDatasetSettings,
-    DatasetDoc,
-    SiliconDatasetSettings,
-    build_alloy_dataset,
-    build_silicon_dataset,
-    get_system,
-    score_alloy,
-    score_silicon,
-)
+from cryin_flows.bench.alloy import AlloyDatasetSettings, build_alloy_dataset
+from cryin_flows.bench.common import DatasetDoc, ScoreOptions
+from cryin_flows.bench.interface import InterfaceDatasetSettings
+from cryin_flows.bench.silicon import SiliconDatasetSettings, build_silicon_dataset
+from cryin_flows.bench.systems import get_system
 from cryin_flows.bench.tables import published_rows, summarise
-from cryin_flows.errors import ConfigurationError
+from cryin_flows.launchpad.exports import export_interface_dataset
 from cryin_flows.makers.common import job_folder
 from cryin_flows.schemas.bench import BenchDatasetDoc, BenchScoreDoc, BenchTableDoc
 from cryin_flows.schemas.common import FileRef
@@ -74,45 +69,48 @@ class SiliconDatasetMaker(Maker):
 
 
 @dataclass
+class InterfaceDatasetMaker(Maker):
+    """The interface system's dataset: a study's GAN training set, its template and its
+    potential exported from the store into the job's folder (the study builds the set)."""
+
+    name: str = "interface dataset"
+    settings: InterfaceDatasetSettings = field(default_factory=InterfaceDatasetSettings)
+    work_dir: str | None = None
+
+    @job
+    def make(self) -> BenchDatasetDoc:
+        """Export the newest (or the named) training set."""
+        folder = job_folder(self.work_dir, "interface_dataset")
+        return _dataset_doc(export_interface_dataset(folder, self.settings, _progress))
+
+
+@dataclass
 class BenchScoreMaker(Maker):
     """Score a generated set against a training set with the system's published metrics
-    (alloy: lattice cleaning, d_cluster, vacancies; a-si: d_motif, d_rdf, d_angle)."""
+    (alloy: lattice cleaning, d_cluster, vacancies; a-si: d_motif, d_rdf, d_angle; interface:
+    d per cation and over all, failed %)."""
 
     name: str = "bench score"
     system: str = "alloy"
-    n_generated: int | None = None
-    translate: bool = False
-    relax: str | None = None
-    n_resamples: int = 1000
-    workers: int | None = None
+    options: ScoreOptions = field(default_factory=ScoreOptions)
     work_dir: str | None = None
 
     @job
     def make(self, training: str, generated: str | GanGenerateDoc) -> BenchScoreDoc:
         """``training``: an extxyz path; ``generated``: one too, or a generation job's
         document (its structures are written to the job's folder; structures it rejected
-        count as failed unless ``n_generated`` is set)."""
-        get_system(self.system)
+        count as failed unless ``options.n_generated`` is set)."""
+        system = get_system(self.system)
         folder = job_folder(self.work_dir, f"score_{self.system}")
-        n_generated = self.n_generated
+        options = self.options
         if isinstance(generated, GanGenerateDoc):
             folder.mkdir(parents=True, exist_ok=True)
             generated.structures.write_extxyz(folder / "generated.extxyz")
-            n_generated = n_generated or generated.n_requested
+            if options.n_generated is None:
+                options = options.model_copy(update={"n_generated": generated.n_requested})
             generated = str(folder / "generated.extxyz")
         training_path, generated_path = Path(training), Path(generated)
-        if self.system == "alloy":
-            doc = score_alloy(
-                training_path, generated_path, folder, n_generated, self.translate,
-                self.n_resamples,
-            )  # fmt: skip
-        elif self.system == "a-si":
-            doc = score_silicon(
-                training_path, generated_path, folder, n_generated, self.relax,
-                self.workers, self.n_resamples, _progress,
-            )  # fmt: skip
-        else:
-            raise ConfigurationError(f"{self.name}: the {self.system} system is scored by evaluate")
+        doc = system.score(training_path, generated_path, folder, options, _progress)
         return BenchScoreDoc(
             task_label="bench score",
             system=doc.system,
@@ -137,7 +135,7 @@ class TranslationAugmentMaker(Maker):
         from ase.io import write
 
         from cryin_flows.alloys.dataset import translated_copies
-        from cryin_flows.bench.systems import read_frames
+        from cryin_flows.bench.common import read_frames
 
         folder = job_folder(self.work_dir, "translations")
         folder.mkdir(parents=True, exist_ok=True)
@@ -167,6 +165,6 @@ class BenchTableMaker(Maker):
             system=self.system,
             dataset=self.dataset,
             rows=rows,
-            markdown=markdown_table(rows),
+            markdown=markdown_table(rows, self.system),
             scores=uuids,
         )

@@ -9,6 +9,7 @@ from jobflow import run_locally
 
 from cryin_flows.alloys.dataset import alloy_atoms, translated_copies
 from cryin_flows.alloys.lattice import FCCLattice
+from cryin_flows.bench.common import ScoreOptions
 from cryin_flows.bench.tables import PUBLISHED
 from cryin_flows.flows.bench import BenchmarkFlowMaker
 from cryin_flows.launchpad.stores import get_job_store, load_output
@@ -50,7 +51,7 @@ def test_benchmark_flow_gives_one_table_over_seeds(tiny_alloy_set, tmp_path):
         augment=False,
         train=GanTrainMaker(config=small_config(bond_weight=0.1, epochs=1, batch_size=4)),
         generate=GanGenerateMaker(n=3),
-        score=BenchScoreMaker(n_resamples=50),
+        score=BenchScoreMaker(options=ScoreOptions(n_resamples=50)),
     )
     flow = maker.make(tiny_alloy_set)
     store = get_job_store()

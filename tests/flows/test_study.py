@@ -310,6 +310,67 @@ def test_resume_repeats_no_completed_job(tiny_study):
     assert progress.read_text().splitlines() == lines
 
 
+@pytest.mark.slow  # the whole study
+def test_interface_bench_system_takes_the_study_training_set(tiny_study, template, tmp_path):
+    import numpy as np
+    from ase.io import write
+
+    from cryin_flows.interfaces.random_fill import RandomInterfaceGenerator
+
+    project, _ = tiny_study
+    out = tmp_path / "interface"
+    dataset = ["bench", "dataset", "interface", "--out", out]
+    result = invoke(*dataset, "--set", f"project_dir={project}")
+    assert result.exit_code == 0, result.output
+    flow = load_flow(project / "studies" / "demo" / "flow.json")
+    store = get_job_store(get_settings(project_dir=project))
+    stored = load_output(flow.output["training_set"].uuid, store).training_set
+    training = out / "interface_training.extxyz"
+    exported = InterfaceSet.read_extxyz(training)
+    assert len(exported) == len(stored) == 6
+    assert np.abs(exported.frac_coords - stored.frac_coords).max() < 1e-6
+    summary = json.loads((out / "dataset.json").read_text())["summary"]
+    assert summary["energy_job"] == flow.output["training_set"].uuid
+    potential = load_output(flow.output["potential"].uuid, store).potential_dir
+    assert summary["potential_dir"] == potential  # the study's refined potential
+    # the training set against itself: every distance 0, nothing failed
+    score = ["bench", "score", "interface", "--training", training, "--resamples", 20]
+    result = invoke(*score, "--generated", training, "--out", tmp_path / "self")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "self" / "score.json").read_text())["metrics"]
+    assert {"d_Li", "d_Sc", "d_Co", "d_all"} <= set(metrics)
+    assert metrics["d_all"]["value"] == pytest.approx(0.0, abs=1e-12)
+    assert metrics["failed_percent"] == 0
+    # random interfaces of the same template: further away; 2 of the 4 requested lost
+    write(tmp_path / "random.extxyz", list(RandomInterfaceGenerator(template).generate(2, seed=99)))
+    result = invoke(
+        *score, "--generated", tmp_path / "random.extxyz", "--n-generated", 4,
+        "--out", tmp_path / "random",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    random = json.loads((tmp_path / "random" / "score.json").read_text())["metrics"]
+    assert random["d_all"]["value"] > 0.01 and random["failed_percent"] == 50.0
+    assert (tmp_path / "random" / "report" / "report.html").exists()
+    # the benchmark flow: one seed, relaxed by the study's potential for 3 FIRE steps, which
+    # converges nothing: kept and scored as the study keeps them, 0 % converged
+    args = ["bench", "run", "interface", "--training", training, "--seeds", 0, "--n", 2]
+    args += ["--project-dir", tmp_path / "bench", "--score", f"relax={potential}"]
+    args += ["--score", "relax_steps=3", "--score", "n_resamples=20"]
+    tiny = ["epochs=1", "batch_size=4", "critic_channels=[32, 32, 16]", "head_sizes=[32, 16, 10]"]
+    for pair in [*tiny, "generator_channels=8", "generator_body=[16, 32, 16]"]:
+        args += ["--gan", pair]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    table = (tmp_path / "bench" / "bench" / "interface_interface_training" / "table.md").read_text()
+    ours = next(line for line in table.splitlines() if "CryinGAN (here)" in line)
+    assert ours.startswith("| CryinGAN (here) | this run (1) | ")
+    assert ours.endswith("| 0 (0, 0) | 0 (0, 0) |")  # none lost in clean-up, none converged
+    assert float(ours.split("|")[6].split()[0]) > 0.01  # d_all of a one-epoch GAN
+    assert "| CryinGAN | published (3) | 0.0538 | 0.0274 | 0.0888 | 0.0426 | 9 |  |" in table
+    result = invoke(*dataset, "--set", f"project_dir={project}", "--set", "energy_job=nope")
+    assert result.exit_code == 1 and "energy_job nope" in result.output
+
+
 @pytest.fixture
 def restartable_server(tmp_path):
     """(URI, server) of a MongoDB server this test may stop and restart: its own secantusdb,

@@ -8,7 +8,8 @@ from jobflow import Flow, run_locally
 
 from cryin_flows.alloys.dataset import AlloySetSettings
 from cryin_flows.alloys.montecarlo import MonteCarloSettings
-from cryin_flows.bench.systems import AlloyDatasetSettings
+from cryin_flows.bench.alloy import AlloyDatasetSettings
+from cryin_flows.bench.common import ScoreOptions
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.makers.bench import AlloyDatasetMaker, BenchScoreMaker
 
@@ -20,9 +21,9 @@ def test_alloy_dataset_then_score_in_one_flow(tmp_path):
         sets=AlloySetSettings(size=30, burn_in_passes=50, narrow_width=0.3),
     )
     dataset = AlloyDatasetMaker(settings=settings, work_dir=str(tmp_path / "sets")).make()
-    score = BenchScoreMaker(system="alloy", n_resamples=100, work_dir=str(tmp_path / "score")).make(
-        dataset.output.files["1500K_wide"].path, dataset.output.files["1500K_narrow"].path
-    )
+    score = BenchScoreMaker(
+        system="alloy", options=ScoreOptions(n_resamples=100), work_dir=str(tmp_path / "score")
+    ).make(dataset.output.files["1500K_wide"].path, dataset.output.files["1500K_narrow"].path)
     store = get_job_store()
     run_locally(Flow([dataset, score]), store=store, ensure_success=True)
     data = load_output(dataset.uuid, store)
