@@ -77,8 +77,8 @@ class ScoreOptions(SerializableModel):
     )  # fmt: skip
     relax: str | None = Field(
         None, description="Relax the generated structures first. a-si: the Stillinger-Weber "
-        "parameters ('vink'); interface: a potential folder (the study's M3GNet; structures "
-        "that do not converge are kept, as in the study, and counted). None: as generated",
+        "parameters ('vink'); interface: a potential folder (the study's M3GNet; unconverged "
+        "structures are kept and count as failed, as in the study). None: as generated",
     )  # fmt: skip
     relax_steps: int | None = Field(
         None, ge=1, description="Most relaxation steps per structure (default: the "

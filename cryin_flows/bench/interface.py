@@ -50,9 +50,10 @@ def score_interface(
     progress: Progress | None = None,
 ) -> ScoreDoc:
     """Dismai-Bench's interface metrics through the study's evaluation: fingerprints of every
-    cation site (``sites='all'``), d per element and over all, failed % (lost in clean-up, of
-    ``n_generated``), and with ``relax`` the share that converged (unconverged structures are
-    kept, as the study's evaluation keeps them); the evaluation's report beside the score."""
+    cation site (``sites='all'``), d per element and over all, failed % (of ``n_generated``:
+    lost in clean-up or not converged in relaxation, as the study's evaluation counts them;
+    unconverged structures stay in the distances, as there), and with ``relax`` the share that
+    converged; the evaluation's report beside the score."""
     from cryin_flows.analysis.evaluate import evaluate
     from cryin_flows.analysis.report import write_report
     from cryin_flows.analysis.results import EvaluationSettings
@@ -78,8 +79,8 @@ def score_interface(
             RelaxSettings(**steps),
             results_path=out_dir / "relaxations.jsonl",
         )
-        # kept converged or not, as the study's evaluation keeps them; the share that
-        # converged is reported beside the distances
+        # kept converged or not, as the study's evaluation keeps them (and counts the
+        # unconverged as failed); the share that converged is reported too
         converged = sum(bool(r["converged"]) for r in records)
         relaxed = {"relaxed": len(records), "converged": converged}
         if progress is not None:
