@@ -12,23 +12,23 @@ from pydantic import BaseModel, Field
 # (mean, min, max); None where the paper's table gives no range or the row is not given
 PUBLISHED: dict[str, dict[str, dict[str, tuple[float, float | None, float | None]]]] = {
     "alloy 300K narrow": {
-        "CDVAE": {"d_cluster": (0.0604, 0.0540, 0.0675)},
-        "DiffCSP": {"d_cluster": (0.0645, 0.0566, 0.0792)},
+        "CDVAE": {"d_cluster": (0.0604, 0.0540, 0.0675), "vacancy_percent": (35.8, None, None)},
+        "DiffCSP": {"d_cluster": (0.0645, 0.0566, 0.0792), "vacancy_percent": (94.3, None, None)},
         "CryinGAN": {"d_cluster": (0.117, 0.106, 0.126), "vacancy_percent": (100, 100, 100)},
     },
     "alloy 300K wide": {
-        "CDVAE": {"d_cluster": (0.0658, 0.0598, 0.0742)},
-        "DiffCSP": {"d_cluster": (0.103, 0.0831, 0.121)},
+        "CDVAE": {"d_cluster": (0.0658, 0.0598, 0.0742), "vacancy_percent": (37.4, None, None)},
+        "DiffCSP": {"d_cluster": (0.103, 0.0831, 0.121), "vacancy_percent": (95.8, None, None)},
         "CryinGAN": {"d_cluster": (0.125, 0.119, 0.129), "vacancy_percent": (100, 100, 100)},
     },
     "alloy 1500K narrow": {
-        "CDVAE": {"d_cluster": (0.0621, 0.0589, 0.0665)},
-        "DiffCSP": {"d_cluster": (0.0308, 0.0304, 0.0313)},
+        "CDVAE": {"d_cluster": (0.0621, 0.0589, 0.0665), "vacancy_percent": (54.8, None, None)},
+        "DiffCSP": {"d_cluster": (0.0308, 0.0304, 0.0313), "vacancy_percent": (91.7, None, None)},
         "CryinGAN": {"d_cluster": (0.0643, 0.0629, 0.0659), "vacancy_percent": (100, 100, 100)},
     },
     "alloy 1500K wide": {
-        "CDVAE": {"d_cluster": (0.0618, 0.0549, 0.0694)},
-        "DiffCSP": {"d_cluster": (0.0338, 0.0332, 0.0342)},
+        "CDVAE": {"d_cluster": (0.0618, 0.0549, 0.0694), "vacancy_percent": (61.3, None, None)},
+        "DiffCSP": {"d_cluster": (0.0338, 0.0332, 0.0342), "vacancy_percent": (92.3, None, None)},
         "CryinGAN": {"d_cluster": (0.0650, 0.0609, 0.0691), "vacancy_percent": (100, 100, 100)},
     },
     "a-si": {
