@@ -11,6 +11,7 @@ import numpy as np
 from cryin_flows.bench.common import DatasetDoc, Progress
 from cryin_flows.bench.interface import InterfaceDatasetSettings
 from cryin_flows.errors import ConfigurationError
+from cryin_flows.launchpad.queries import query_outputs
 from cryin_flows.launchpad.stores import get_job_store, load_output
 from cryin_flows.settings import get_settings
 
@@ -41,8 +42,13 @@ def export_interface_dataset(
             raise ConfigurationError(f"energy_job {uuid}: no interface-energy job of that uuid")
     else:
         name = settings.energy_job_name
-        criteria = {"output.@class": "EnergyDoc", "name": name}
-        uuid = _newest(store, criteria, f"interface-energy job called {name!r}")["uuid"]
+        rows = query_outputs(store, "energies", [f"name={name}"], limit=1)
+        if not rows:
+            raise ConfigurationError(
+                f"no interface-energy job called {name!r} in the store: run the study first "
+                "(cryin demo/run)"
+            )
+        uuid = rows[0]["uuid"]
     energies = load_output(uuid, store)
     if len(energies.training_set) == 0:
         raise ConfigurationError(f"interface-energy job {uuid} kept no training structures")
